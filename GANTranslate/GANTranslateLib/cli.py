@@ -1,0 +1,188 @@
+"""The ``gantranslate`` command: predict, list and inspect models, import reference checkpoints."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import CancelledError, GANTranslateError
+
+EXIT_ERROR = 1
+EXIT_CANCELLED = 130
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CancelledError as error:
+        print(f"gantranslate: {error}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except GANTranslateError as error:
+        print(f"gantranslate: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("gantranslate: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gantranslate", description="GAN-based medical image-to-image translation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    predict = commands.add_parser("predict", help="translate a volume with a model")
+    predict.add_argument("-m", "--model", required=True, help="model package folder or model id")
+    predict.add_argument("-i", "--input", required=True, help="input volume file (NIfTI, NRRD, MHA) or DICOM series folder")
+    predict.add_argument("-o", "--output", required=True, help="output file (.nii.gz, .nii, .nrrd or .mha)")
+    predict.add_argument("--source", help="input domain, e.g. T1 (default: the model's only direction)")
+    predict.add_argument("--target", help="output domain, e.g. T2")
+    predict.add_argument("--mode", choices=["auto", "slice", "patch"], default="auto")
+    predict.add_argument("--axis", choices=["axial", "coronal", "sagittal"], help="slice axis (default: the model's)")
+    predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    predict.add_argument("--batch-size", type=_positive_int, default=8, help="slices or patches per batch")
+    predict.add_argument("--patch-size", type=_positive_int, nargs=3, metavar=("X", "Y", "Z"))
+    predict.add_argument("--overlap", type=float, help="patch overlap fraction in [0, 1)")
+    predict.add_argument("--precision", choices=["exact", "fast"], default="exact",
+                         help="exact: float32; fast: bf16/fp16 where the hardware has it (error measured per model)")
+    predict.add_argument("--output-dtype", choices=["float32", "input"], default="float32")
+    predict.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto")
+    predict.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: all cores)")
+    predict.set_defaults(run=_predict)
+
+    models = commands.add_parser("models", help="list or inspect installed models")
+    models_commands = models.add_subparsers(dest="models_command", required=True)
+    listing = models_commands.add_parser("list", help="list the installed models")
+    listing.add_argument("--json", action="store_true", help="print the cards as a JSON array")
+    listing.set_defaults(run=_models_list)
+    info = models_commands.add_parser("info", help="show a model's card")
+    info.add_argument("model", help="model package folder or model id")
+    info.add_argument("--json", action="store_true", help="print the whole card as JSON")
+    info.set_defaults(run=_models_info)
+
+    imp = commands.add_parser("import-pix2pix", help="convert a pytorch-CycleGAN-and-pix2pix generator to a package")
+    imp.add_argument("checkpoint", type=Path, help="a *_net_G.pth (tensors only; never executed)")
+    imp.add_argument("-o", "--output", type=Path, required=True, help="package folder to write")
+    imp.add_argument("--arch", required=True, help="resnet_9blocks, resnet_6blocks, unet_256 or unet_128 (the --netG used)")
+    imp.add_argument("--source", required=True)
+    imp.add_argument("--target", required=True)
+    imp.add_argument("--norm", choices=["batch", "instance", "none"], default="batch", help="the --norm used in training")
+    imp.add_argument("--ngf", type=_positive_int, default=64)
+    imp.add_argument("--input-nc", type=_positive_int, default=1)
+    imp.add_argument("--output-nc", type=_positive_int, default=1)
+    imp.add_argument("--dropout", action="store_true", help="the generator was trained with dropout")
+    imp.add_argument("--id", dest="model_id")
+    imp.add_argument("--axis", choices=["axial", "coronal", "sagittal"], default="axial")
+    imp.add_argument("--source-window", type=float, nargs=2, metavar=("MIN", "MAX"),
+                     help="fixed input window (e.g. HU); default: 0.5-99.5 percentile of the foreground")
+    imp.add_argument("--target-range", type=float, nargs=2, metavar=("MIN", "MAX"), default=(0.0, 255.0),
+                     help="units that the output range [-1, 1] maps to (default 0 255, as 8-bit training images)")
+    imp.set_defaults(run=_import_pix2pix)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import torch
+
+    from .image_io import check_writable, read_volume, write_volume_atomic
+    from .model_registry import find_package
+    from .progress_reporters import make_reporter
+    from .translation import InferenceOptions, translate_image
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    output = check_writable(args.output)
+    package = find_package(args.model)
+    image = read_volume(args.input)
+    options = InferenceOptions(
+        mode=args.mode, axis=args.axis, batch_size=args.batch_size,
+        patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
+        device=args.device, precision=args.precision, output_dtype=args.output_dtype,
+    )
+    reporter = make_reporter(args.progress)
+    try:
+        result = translate_image(image, package, args.source, args.target, options, progress=reporter)
+        reporter("writing", 0, 1)
+        write_volume_atomic(result.image, output)
+    finally:
+        reporter.close()
+    reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
+                   source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3))
+    if args.progress != "json":
+        print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
+              f"{result.seconds:.1f} s)")
+    return 0
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from .model_registry import list_packages, model_folders
+
+    packages = list_packages()
+    if args.json:
+        print(json.dumps([dict(p.card.data, path=str(p.path)) for p in packages], indent=2))
+        return 0
+    if not packages:
+        print("no models found in " + ", ".join(str(f) for f in model_folders()))
+        return 0
+    rows = [("ID", "VERSION", "TASK", "MODE", "DIRECTIONS")]
+    for p in packages:
+        c = p.card
+        directions = ", ".join(f"{s}->{t}" for s, t in c.directions)
+        rows.append((c.id, c.version, c.task, c.mode.upper(), directions))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    return 0
+
+
+def _models_info(args: argparse.Namespace) -> int:
+    from .model_registry import find_package
+
+    package = find_package(args.model)
+    card = package.card
+    if args.json:
+        print(card.to_json(), end="")
+        return 0
+    print(f"{card.name}  ({card.id} {card.version})")
+    print(f"  location:     {package.path}")
+    print(f"  task:         {card.task}")
+    print(f"  directions:   {', '.join(f'{s} -> {t}' for s, t in card.directions)}")
+    geometry = f"2D, {card.slice_axis} slices" if card.mode == "2d" else f"3D patches {card.patch_size}"
+    print(f"  runs:         {geometry}, orientation {card.orientation}, spacing {card.spacing or 'as input'}")
+    print(f"  architecture: {card.architecture} {json.dumps(card.architecture_args)}")
+    for key, label in (("training_data", "trained on"), ("metrics", "metrics"), ("license", "licence"),
+                       ("citation", "cite"), ("intended_use", "intended use")):
+        if key in card.data:
+            value = card.data[key]
+            print(f"  {label + ':':13} {json.dumps(value) if isinstance(value, dict) else value}")
+    return 0
+
+
+def _import_pix2pix(args: argparse.Namespace) -> int:
+    from .pix2pix_import import import_pix2pix
+
+    source_norm = None
+    if args.source_window:
+        source_norm = {"method": "window", "min": args.source_window[0], "max": args.source_window[1]}
+    low, high = args.target_range
+    package = import_pix2pix(
+        args.checkpoint, args.output, arch=args.arch, source=args.source, target=args.target, norm=args.norm,
+        ngf=args.ngf, input_nc=args.input_nc, output_nc=args.output_nc, dropout=args.dropout,
+        model_id=args.model_id, source_normalization=source_norm,
+        target_normalization={"method": "window", "min": low, "max": high}, axis=args.axis,
+    )
+    print(f"wrote model package {package.path} (id {package.card.id})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

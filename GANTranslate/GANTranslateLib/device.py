@@ -1,0 +1,66 @@
+"""Choosing where the network runs and at what precision."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import ContextManager
+
+import torch
+
+from .errors import GANTranslateError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``: CUDA, then Apple MPS, then CPU. A named device that is absent is an error, not a fallback."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise GANTranslateError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise GANTranslateError(
+            "CUDA was requested but this PyTorch sees no CUDA GPU; install a CUDA build of PyTorch or use --device cpu"
+        )
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise GANTranslateError(f"there is no GPU {device.index} (found {torch.cuda.device_count()}); pick another")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise GANTranslateError("Apple MPS was requested but is not available here; use --device cpu")
+    return device
+
+
+def describe_devices() -> list[tuple[str, str]]:
+    """(device name, human label) for every usable device, for pickers: GPUs by name, CPU marked slow."""
+    devices = [(f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        devices.append(("mps", "Apple GPU (MPS)"))
+    devices.append(("cpu", "CPU (slow)"))
+    return devices
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU multiplies bf16 natively (AMX or AVX-512 BF16), so bf16 is actually faster."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def precision_context(device: torch.device, precision: str) -> ContextManager:
+    """``exact``: float32 everywhere. ``fast``: bf16 on capable CPUs, fp16 autocast on CUDA."""
+    if precision == "exact":
+        return contextlib.nullcontext()
+    if precision != "fast":
+        raise GANTranslateError(f"unknown precision '{precision}' (use exact or fast)")
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    if device.type == "cpu":
+        if not cpu_has_fast_bf16():
+            raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a GPU; use --precision exact")
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    raise GANTranslateError(f"fast mode is not supported on {device.type}; use --precision exact")

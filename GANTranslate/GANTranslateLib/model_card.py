@@ -1,0 +1,166 @@
+"""The model card: what a model does and how its inputs and outputs must be prepared.
+
+A card is JSON, checked against ``model_card.schema.json`` (structure) and by :func:`check_semantics`
+(consistency between fields), with errors that name the field at fault.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .errors import GANTranslateError
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("model_card.schema.json")
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    data: dict[str, Any] = field(repr=False)
+
+    # Plain accessors keep call sites readable and give one place to add defaults.
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def version(self) -> str:
+        return self.data["version"]
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def task(self) -> str:
+        return self.data["task"]
+
+    @property
+    def domains(self) -> list[str]:
+        return list(self.data["domains"])
+
+    @property
+    def directions(self) -> list[tuple[str, str]]:
+        return [(s, t) for s, t in self.data["directions"]]
+
+    @property
+    def conditional(self) -> bool:
+        return self.data.get("conditioning", "none") == "target_domain"
+
+    @property
+    def architecture(self) -> str:
+        return self.data["architecture"]["name"]
+
+    @property
+    def architecture_args(self) -> dict[str, Any]:
+        return dict(self.data["architecture"]["args"])
+
+    @property
+    def mode(self) -> str:
+        return self.data["mode"]
+
+    @property
+    def slice_axis(self) -> str:
+        return self.data.get("slice", {}).get("axis", "axial")
+
+    @property
+    def adjacent_slices(self) -> int:
+        return int(self.data.get("slice", {}).get("adjacent", 0))
+
+    @property
+    def channel_mode(self) -> str:
+        return self.data.get("slice", {}).get("channel_mode", "adjacent")
+
+    @property
+    def patch_size(self) -> tuple[int, int, int]:
+        return tuple(self.data["patch"]["size"])  # type: ignore[return-value]
+
+    @property
+    def patch_overlap(self) -> float:
+        return float(self.data.get("patch", {}).get("overlap", 0.5))
+
+    @property
+    def spacing(self) -> tuple[float, float, float] | None:
+        spacing = self.data.get("spacing")
+        return None if spacing is None else tuple(float(s) for s in spacing)  # type: ignore[return-value]
+
+    @property
+    def orientation(self) -> str:
+        return self.data["orientation"]
+
+    def normalization(self, domain: str) -> dict[str, Any]:
+        return dict(self.data["normalization"][domain])
+
+    def background(self, domain: str) -> float:
+        """Value for voxels with no data (outside the field of view), in the domain's units."""
+        default = -1024.0 if is_ct_domain(domain) else 0.0
+        return float(self.data.get("background", {}).get(domain, default))
+
+    def domain_index(self, domain: str) -> int:
+        return self.domains.index(domain)
+
+    def find_domain(self, name: str) -> str | None:
+        """The card's spelling of a domain name given in any case."""
+        return next((d for d in self.domains if d.lower() == name.lower()), None)
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, indent=2) + "\n"
+
+
+CT_DOMAINS = {"CT", "LDCT", "CBCT", "SCT"}
+
+
+def is_ct_domain(domain: str) -> bool:
+    return domain.upper() in CT_DOMAINS
+
+
+def parse_card(data: Any, where: str = "model card") -> ModelCard:
+    """Validate a card's structure and consistency; raise one precise error."""
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise GANTranslateError(f"{where} is invalid at '{location}': {error.message}; fix the card (schema version {SCHEMA_VERSION})")
+    card = ModelCard(data)
+    check_semantics(card, where)
+    return card
+
+
+def check_semantics(card: ModelCard, where: str) -> None:
+    from .networks import GENERATORS  # local: keeps the card importable without torch
+
+    def fail(message: str) -> None:
+        raise GANTranslateError(f"{where}: {message}")
+
+    for source, target in card.directions:
+        for domain in (source, target):
+            if domain not in card.domains:
+                fail(f"direction {source}->{target} uses '{domain}', which is not in domains {card.domains}")
+    used = {d for pair in card.directions for d in pair}
+    missing = sorted(used - set(card.data["normalization"]))
+    if missing:
+        fail(f"normalization has no entry for domain(s) {', '.join(missing)}")
+    if card.architecture not in GENERATORS:
+        fail(f"unknown architecture '{card.architecture}' (known: {', '.join(sorted(GENERATORS))})")
+    dims = card.architecture_args.get("spatial_dims", 2)
+    if card.mode == "2d" and dims != 2:
+        fail(f"mode 2d needs architecture.args.spatial_dims 2, not {dims}")
+    if card.mode == "3d" and dims != 3:
+        fail(f"mode 3d needs architecture.args.spatial_dims 3, not {dims}")
+    if card.mode == "3d" and "patch" not in card.data:
+        fail("mode 3d needs a 'patch' entry with the patch size")
+    if card.mode == "2d" and "slice" not in card.data:
+        fail("mode 2d needs a 'slice' entry with the slice axis")
+    if card.conditional and len(card.domains) < 2:
+        fail("conditioning on the target domain needs at least two domains")

@@ -1,0 +1,60 @@
+"""Resampling an oriented voxel array to the spacing a model expects, and back onto its own grid.
+
+Both grids live in one local frame (identity direction, origin at the first voxel), so only spacing
+and extent matter; the input's real geometry is restored afterwards by copying it, never recomputed.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import SimpleITK as sitk
+
+SPACING_TOLERANCE = 1e-3  # relative: closer than this counts as the same spacing
+
+
+def needs_resampling(spacing_xyz: Sequence[float], target_xyz: Sequence[float] | None) -> bool:
+    if target_xyz is None:
+        return False
+    return any(abs(s - t) > SPACING_TOLERANCE * t for s, t in zip(spacing_xyz, target_xyz))
+
+
+def _local_image(array_zyx: np.ndarray, spacing_xyz: Sequence[float]) -> sitk.Image:
+    image = sitk.GetImageFromArray(array_zyx, isVector=False)
+    image.SetSpacing([float(s) for s in spacing_xyz])
+    return image
+
+
+def model_grid(shape_zyx: Sequence[int], spacing_xyz: Sequence[float], target_xyz: Sequence[float]):
+    """Size and origin (x, y, z) of a grid at ``target_xyz`` spacing that covers the volume's whole extent,
+    centred on it, so no edge voxel is lost and nothing shifts."""
+    spacing, target = np.asarray(spacing_xyz, float), np.asarray(target_xyz, float)
+    extent = np.asarray(shape_zyx[::-1]) * spacing
+    size = np.maximum(np.ceil(extent / target - 1e-6).astype(int), 1)
+    first_edge = -0.5 * spacing - 0.5 * (size * target - extent)
+    return [int(s) for s in size], (first_edge + 0.5 * target).tolist()
+
+
+def resample_to_spacing(
+    array_zyx: np.ndarray, spacing_xyz: Sequence[float], target_xyz: Sequence[float], fill: float
+) -> np.ndarray:
+    """Linear resampling onto :func:`model_grid`."""
+    size, origin = model_grid(array_zyx.shape, spacing_xyz, target_xyz)
+    out = sitk.Resample(
+        _local_image(array_zyx, spacing_xyz), size, sitk.Transform(), sitk.sitkLinear, origin,
+        [float(t) for t in target_xyz], np.eye(3).ravel().tolist(), fill, sitk.sitkFloat32,
+    )
+    return sitk.GetArrayFromImage(out)
+
+
+def resample_back(
+    array_zyx: np.ndarray, model_spacing_xyz: Sequence[float], shape_zyx: Sequence[int],
+    spacing_xyz: Sequence[float], fill: float,
+) -> np.ndarray:
+    """Inverse of :func:`resample_to_spacing`: back onto the original shape and spacing."""
+    image = _local_image(array_zyx, model_spacing_xyz)
+    image.SetOrigin(model_grid(shape_zyx, spacing_xyz, model_spacing_xyz)[1])
+    reference = sitk.Image([int(s) for s in reversed(shape_zyx)], sitk.sitkFloat32)
+    reference.SetSpacing([float(s) for s in spacing_xyz])
+    out = sitk.Resample(image, reference, sitk.Transform(), sitk.sitkLinear, fill, sitk.sitkFloat32)
+    return sitk.GetArrayFromImage(out)

@@ -1,0 +1,201 @@
+"""Translate a volume with a model package: orient, resample, normalise, infer, and undo it all.
+
+The output always has the input's exact size, spacing, origin and direction: geometry is copied from
+the input image, never recomputed.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import numpy as np
+import SimpleITK as sitk
+import torch
+
+from . import intensity
+from .device import precision_context, resolve_device
+from .errors import GANTranslateError
+from .model_card import ModelCard
+from .model_package import ModelPackage
+from .orientation import Reorientation
+from .patch_inference import run_patches
+from .progress import CancelCheck, ProgressCallback, no_progress
+from .resampling import needs_resampling, resample_back, resample_to_spacing
+from .slice_inference import run_slices
+
+AXIS_LETTERS = {"axial": "SI", "coronal": "PA", "sagittal": "LR"}
+
+
+@dataclass(frozen=True)
+class InferenceOptions:
+    mode: str = "auto"  # auto (the card's), slice or patch
+    axis: Optional[str] = None  # slice axis override: axial, coronal or sagittal
+    batch_size: int = 8
+    patch_size: Optional[tuple[int, int, int]] = None  # (x, y, z) in the model's orientation
+    overlap: Optional[float] = None
+    device: str = "auto"
+    precision: str = "exact"
+    output_dtype: str = "float32"  # float32, or 'input' to round back to the input's voxel type
+
+
+@dataclass(frozen=True)
+class TranslationResult:
+    image: sitk.Image
+    source: str
+    target: str
+    device: str
+    seconds: float
+
+
+def resolve_direction(card: ModelCard, source: Optional[str], target: Optional[str]) -> tuple[str, str]:
+    """The (source, target) pair to run, defaulting to the model's only direction."""
+    pairs = card.directions
+    if source is None and target is None:
+        if len(pairs) > 1:
+            options = ", ".join(f"{s}->{t}" for s, t in pairs)
+            raise GANTranslateError(f"model '{card.id}' has several directions ({options}); choose --source and --target")
+        return pairs[0]
+    names = {}
+    for role, name in (("source", source), ("target", target)):
+        if name is not None:
+            names[role] = card.find_domain(name)
+            if names[role] is None:
+                raise GANTranslateError(
+                    f"model '{card.id}' knows no domain '{name}' (it knows {', '.join(card.domains)}); choose another --{role} or model"
+                )
+    matches = [(s, t) for s, t in pairs if names.get("source", s) == s and names.get("target", t) == t]
+    if len(matches) != 1:
+        options = ", ".join(f"{s}->{t}" for s, t in pairs)
+        asked = f"{names.get('source', '?')}->{names.get('target', '?')}"
+        reason = "does not translate" if not matches else "has several directions matching"
+        raise GANTranslateError(f"model '{card.id}' {reason} {asked} (it does {options}); choose a supported pair")
+    return matches[0]
+
+
+def slice_numpy_axis(orientation: str, axis: str) -> int:
+    """The numpy (z, y, x) axis along which ``axis`` slices are taken in an array of this orientation."""
+    index_axis = next(i for i, letter in enumerate(orientation) if letter in AXIS_LETTERS[axis])
+    return 2 - index_axis
+
+
+def make_forward(network: torch.nn.Module, card: ModelCard, target: str, device: torch.device, precision: str):
+    """A batch -> batch function; for a multi-domain model the target domain label is supplied."""
+    target_index = card.domain_index(target) if card.conditional else None
+
+    @torch.inference_mode()
+    def forward(batch: torch.Tensor) -> torch.Tensor:
+        with precision_context(device, precision):
+            if target_index is None:
+                return network(batch)
+            labels = torch.full((batch.shape[0],), target_index, dtype=torch.long, device=batch.device)
+            return network(batch, labels)
+
+    return forward
+
+
+def translate_image(
+    image: sitk.Image,
+    package: ModelPackage,
+    source: Optional[str] = None,
+    target: Optional[str] = None,
+    options: InferenceOptions = InferenceOptions(),
+    progress: ProgressCallback = no_progress,
+    cancel: Optional[CancelCheck] = None,
+    network: Optional[torch.nn.Module] = None,
+) -> TranslationResult:
+    """Translate one scalar volume (2D or 3D SimpleITK image) from ``source`` to ``target``."""
+    start = time.perf_counter()
+    card = package.card
+    source, target = resolve_direction(card, source, target)
+    mode = {"auto": "slice" if card.mode == "2d" else "patch"}.get(options.mode, options.mode)
+    if mode not in ("slice", "patch"):
+        raise GANTranslateError(f"unknown mode '{options.mode}' (use auto, slice or patch)")
+    if (mode == "slice") != (card.mode == "2d"):
+        raise GANTranslateError(
+            f"model '{card.id}' is a {card.mode.upper()} model; it runs {'slice' if card.mode == '2d' else 'patch'}-wise, not {mode}-wise"
+        )
+    device = resolve_device(options.device)
+    progress("loading model", 0, 1)
+    network = (network or package.build_network()).to(device)
+
+    flat = image.GetDimension() == 2
+    volume_image = sitk.JoinSeries(image) if flat else image
+    voxels = sitk.GetArrayViewFromImage(volume_image)
+    in_spec, out_spec = card.normalization(source), card.normalization(target)
+    offset, scale = intensity.input_range(voxels, in_spec)
+
+    direction = np.asarray(volume_image.GetDirection()).reshape(3, 3)
+    orient = Reorientation((0, 1, 2), (False, False, False)) if flat else Reorientation.between(direction, card.orientation)
+    oriented = intensity.normalise(orient.apply_zyx(voxels), offset, scale)
+    spacing = orient.spacing(volume_image.GetSpacing())
+    resample = needs_resampling(spacing, card.spacing)
+    if resample:
+        progress("resampling", 0, 1)
+        model_input = resample_to_spacing(oriented, spacing, card.spacing, fill=-1.0)
+    else:
+        model_input = oriented
+
+    forward = make_forward(network, card, target, device, options.precision)
+    try:
+        predicted = _run(model_input, forward, network, card, options, mode, flat, device, progress, cancel)
+    except torch.cuda.OutOfMemoryError:
+        raise GANTranslateError(
+            "the GPU ran out of memory; use a smaller --batch-size or --patch-size, or --device cpu"
+        ) from None
+
+    if resample:
+        predicted = resample_back(predicted, card.spacing, oriented.shape, spacing, fill=-1.0)
+    out_offset, out_scale = intensity.output_range(out_spec)
+    result = intensity.denormalise(orient.invert_zyx(predicted), out_offset, out_scale)
+    output = _to_image(result, image, flat, options.output_dtype)
+    progress("done", 1, 1)
+    return TranslationResult(output, source, target, str(device), time.perf_counter() - start)
+
+
+def _run(model_input, forward, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
+         device, progress, cancel) -> np.ndarray:
+    divisor = int(getattr(network, "size_divisor", 1))
+    if mode == "slice":
+        axis = 0 if flat else slice_numpy_axis(card.orientation, options.axis or card.slice_axis)
+        in_channels = int(card.architecture_args.get("input_nc", 1)) - (len(card.domains) if card.conditional else 0)
+        return run_slices(
+            model_input, forward, axis=axis, batch_size=options.batch_size, device=device, divisor=divisor,
+            adjacent=card.adjacent_slices, in_channels=in_channels,
+            replicate_channels=card.channel_mode == "replicate", progress=progress, cancel=cancel,
+        )
+    if flat:
+        raise GANTranslateError("a 3D model cannot translate a 2D image; give a 3D volume")
+    patch_xyz = options.patch_size or card.patch_size
+    if any(p % divisor for p in patch_xyz):
+        raise GANTranslateError(f"patch size {list(patch_xyz)} must be a multiple of {divisor} for this network")
+    overlap = card.patch_overlap if options.overlap is None else options.overlap
+    if not 0 <= overlap < 1:
+        raise GANTranslateError(f"overlap {overlap} must be at least 0 and below 1")
+    return run_patches(
+        model_input, forward, patch_size=tuple(reversed(patch_xyz)), overlap=overlap,
+        batch_size=options.batch_size, device=device, progress=progress, cancel=cancel,
+    )
+
+
+def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtype: str) -> sitk.Image:
+    """Wrap the array with the reference's exact geometry, in the requested voxel type."""
+    if flat:
+        result = result[0]
+    if output_dtype == "input":
+        dtype = sitk.GetArrayViewFromImage(reference).dtype
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            result = np.clip(np.rint(result), info.min, info.max).astype(dtype)
+        else:
+            result = result.astype(dtype)
+    elif output_dtype != "float32":
+        raise GANTranslateError(f"unknown output type '{output_dtype}' (use float32 or input)")
+    output = sitk.GetImageFromArray(np.ascontiguousarray(result))
+    output.CopyInformation(reference)
+    return output
+
+
+def with_defaults(options: InferenceOptions, **changes) -> InferenceOptions:
+    """A copy of ``options`` with the given fields replaced (None values are ignored)."""
+    return replace(options, **{k: v for k, v in changes.items() if v is not None})
