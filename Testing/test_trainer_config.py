@@ -1,0 +1,84 @@
+"""Trainer configuration and dataset checks fail early with one clear line."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import SimpleITK as sitk
+
+from trainer_helpers import DATASET, tiny_config
+from gantranslate_trainer.cli import main
+from gantranslate_trainer.config import load_config
+from gantranslate_trainer.dataset_folder import read_dataset, require_domains
+from gantranslate_trainer.preprocessing import prepare_subject
+from GANTranslateLib.errors import GANTranslateError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_unknown_key_suggests_the_right_one() -> None:
+    with pytest.raises(GANTranslateError, match=r"unknown config key 'train.stpes' \(did you mean 'train.steps'\?\)"):
+        tiny_config("pix2pix", "train.stpes=3")
+
+
+def test_overrides_are_typed_yaml() -> None:
+    config = tiny_config("pix2pix", "train.lr=0.001", "data.augment.enabled=false")
+    assert config["train"]["lr"] == 0.001 and config["data"]["augment"]["enabled"] is False
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model=diffusion", "model must be one of"),
+    ("data.crop=[32]", "data.crop needs 2 sizes"),
+    ("loss.gan=wasserstein", "loss.gan must be one of"),
+    ("train.steps=0", "train.steps must be a positive integer"),
+])
+def test_invalid_values(override: str, message: str) -> None:
+    with pytest.raises(GANTranslateError, match=message):
+        tiny_config("pix2pix", override)
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "trainer" / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_are_valid(config: Path) -> None:
+    assert load_config(config)["data"]["root"]
+
+
+def copy_dataset(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DATASET, tmp_path / "dataset"))
+
+
+def test_missing_domain_file(tmp_path: Path) -> None:
+    root = copy_dataset(tmp_path)
+    (root / "TCGA-FG-6692-superior" / "T2.nii.gz").unlink()
+    dataset = read_dataset(root)
+    with pytest.raises(GANTranslateError, match=r"subject TCGA-FG-6692-superior is missing T2 \(expected .*T2.nii.gz\)"):
+        require_domains(dataset, ["T1", "T2"], paired=True)
+
+
+def test_mismatched_grids_between_paired_files(tmp_path: Path) -> None:
+    root = copy_dataset(tmp_path)
+    t2 = root / "TCGA-FG-6692-inferior" / "T2.nii.gz"
+    image = sitk.ReadImage(str(t2))
+    sitk.WriteImage(image[:, :, :3], str(t2))
+    subject = read_dataset(root).training[0]
+    with pytest.raises(GANTranslateError, match="the T2 grid differs from T1"):
+        prepare_subject(subject, ["T1", "T2"], tiny_config("pix2pix"), None)
+
+
+def test_missing_subject_folder_and_manifest(tmp_path: Path) -> None:
+    root = copy_dataset(tmp_path)
+    manifest = json.loads((root / "dataset.json").read_text())
+    manifest["training"].append("nobody")
+    (root / "dataset.json").write_text(json.dumps(manifest))
+    with pytest.raises(GANTranslateError, match="subject folder .*nobody .* does not exist"):
+        read_dataset(root)
+    with pytest.raises(GANTranslateError, match="has no dataset.json"):
+        read_dataset(tmp_path)
+
+
+def test_cli_reports_config_errors_in_one_line(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2}}\ntrain: {{stpes: 3}}\n")
+    assert main(["train", str(config), "--run-dir", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did you mean 'train.steps'" in err
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,152 @@
+"""Training runs for real on real slices: every model learns, resumes bit-exactly, and exports."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import torch
+
+from conftest import assert_same_geometry
+from trainer_helpers import DATASET, tiny_config
+from gantranslate_trainer.checkpoint import load_checkpoint
+from gantranslate_trainer.cli import export_run
+from gantranslate_trainer.config import save_config
+from gantranslate_trainer.dataset_folder import read_dataset
+from gantranslate_trainer.models import build_model
+from gantranslate_trainer.preprocessing import prepare_subject
+from gantranslate_trainer.sampling import TrainingSamples, make_plan
+from gantranslate_trainer.training import resolve_run, train
+from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.model_registry import find_package
+from GANTranslateLib.translation import translate_image
+
+HOLDOUT = DATASET / "TCGA-FG-6692-holdout"
+
+
+def fixed_batch(config: dict, domains: list[str]) -> dict:
+    subjects = [prepare_subject(s, domains, config, None) for s in read_dataset(DATASET).training]
+    samples = TrainingSamples(subjects, make_plan(config, domains), seed=123)
+    return torch.utils.data.default_collate([samples[i] for i in range(8)])
+
+
+def generator_l1(model, batch) -> float:
+    model.eval()
+    with torch.no_grad():
+        value = float((model.translate(batch) - batch["target"]).abs().mean())
+    model.train()
+    return value
+
+
+@pytest.mark.parametrize("name, domains", [
+    ("pix2pix", ["T1", "T2"]), ("cyclegan", ["T1", "T2"]), ("unified", ["T1", "T2", "FLAIR", "T1c"])])
+def test_each_model_learns(tmp_path: Path, name: str, domains: list) -> None:
+    steps = {"pix2pix": 40, "cyclegan": 30, "unified": 40}[name]
+    config = tiny_config(name, "train.lr=0.001", "data.augment.enabled=false", "loss.gan=lsgan", steps=steps)
+    batch = fixed_batch(config, domains)
+    torch.manual_seed(config["seed"])
+    before = generator_l1(build_model(config, domains), batch)
+    train(config, tmp_path / "run", quiet=True)
+    state = load_checkpoint(tmp_path / "run" / "last.pt", torch.device("cpu"))
+    model = build_model(config, domains)
+    model.load_state_dict(state["model"])
+    after = generator_l1(model, batch)
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    losses = [v for row in log if row["kind"] == "train" for k, v in row.items() if k not in ("step", "kind")]
+    assert all(np.isfinite(losses))
+    assert after < 0.8 * before, (before, after)
+
+
+@pytest.mark.parametrize("gan", ["vanilla", "hinge", "wgan-gp"])
+def test_other_adversarial_losses_and_image_losses_run(tmp_path: Path, gan: str) -> None:
+    config = tiny_config("pix2pix", f"loss.gan={gan}", "loss.edge=1.0", "loss.ssim=1.0", steps=2)
+    train(config, tmp_path / "run", quiet=True)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    row = [r for r in rows if r["kind"] == "train"][-1]
+    assert np.isfinite([row["D"], row["G_adv"], row["edge"], row["ssim"]]).all()
+
+
+@pytest.mark.parametrize("name", ["pix2pix", "unified"])
+def test_three_dimensional_training_exports_a_patch_model(tmp_path: Path, name: str) -> None:
+    generator = "{name: resnet_generator, args: {ngf: 4, n_blocks: 1, norm: instance}}"
+    config = tiny_config(name, f"network.generator={generator}", "validation.subjects=[TCGA-FG-6692-holdout]",
+                         "train.validate_every=2", steps=2, dims=3)
+    train(config, tmp_path / "run", quiet=True)
+    package = export_run(tmp_path / "run", tmp_path / "model")
+    assert package.card.mode == "3d" and package.card.patch_size == (32, 32, 16)
+    image = sitk.ReadImage(str(HOLDOUT / "T1.nii.gz"))
+    result = translate_image(image, package, "T1", "T2")
+    assert_same_geometry(result.image, image)
+
+
+def test_resume_is_bit_exact(tmp_path: Path) -> None:
+    config = tiny_config("cyclegan", "train.pool_size=4", "network.generator.args.dropout=true", steps=6)
+    train(config, tmp_path / "straight", quiet=True)
+    train(config, tmp_path / "interrupted", quiet=True, stop_at_step=3)
+    assert load_checkpoint(tmp_path / "interrupted" / "last.pt", torch.device("cpu"))["step"] == 3
+    config_again, folder, resume = resolve_run(None, [], None, str(tmp_path / "interrupted"))
+    assert resume and folder == tmp_path / "interrupted"
+    train(config_again, folder, resume=True, quiet=True)
+    a = load_checkpoint(tmp_path / "straight" / "last.pt", torch.device("cpu"))
+    b = load_checkpoint(tmp_path / "interrupted" / "last.pt", torch.device("cpu"))
+    assert a["step"] == b["step"] == 6
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    assert all(torch.equal(x, y) for x, y in zip(a["extra"]["pool_a"]["images"], b["extra"]["pool_a"]["images"]))
+
+
+def test_resume_with_a_different_config_is_refused(tmp_path: Path) -> None:
+    config = tiny_config("pix2pix", steps=3)
+    train(config, tmp_path / "run", quiet=True)
+    other = tmp_path / "other.yaml"
+    changed = tiny_config("pix2pix", "train.lr=0.1", steps=3)
+    save_config(changed, other)
+    with pytest.raises(GANTranslateError, match="different config"):
+        resolve_run(str(other), [], None, str(tmp_path / "run"))
+    with pytest.raises(GANTranslateError, match="already holds a run"):
+        resolve_run(str(other), [], str(tmp_path / "run"), None)
+
+
+def test_a_killed_run_leaves_a_whole_checkpoint(tmp_path: Path) -> None:
+    config = tiny_config("pix2pix", "train.checkpoint_every=1", steps=400)
+    config_file = tmp_path / "c.yaml"
+    save_config(config, config_file)
+    process = subprocess.Popen([sys.executable, "-m", "gantranslate_trainer.cli", "train", str(config_file),
+                                "--run-dir", str(tmp_path / "run"), "--quiet"])
+    try:
+        checkpoint = tmp_path / "run" / "last.pt"
+        for _ in range(600):
+            if checkpoint.exists() and load_checkpoint(checkpoint, torch.device("cpu"))["step"] >= 3:
+                break
+            process.wait(timeout=0.1) if process.poll() is not None else __import__("time").sleep(0.1)
+        process.kill()
+    finally:
+        process.wait()
+    state = load_checkpoint(tmp_path / "run" / "last.pt", torch.device("cpu"))
+    assert 3 <= state["step"] < 400
+    config_again, folder, _ = resolve_run(None, [], None, str(tmp_path / "run"))
+    train(config_again, folder, resume=True, quiet=True, stop_at_step=state["step"] + 1)
+    assert load_checkpoint(folder / "last.pt", torch.device("cpu"))["step"] == state["step"] + 1
+
+
+def test_two_process_torchrun_trains_and_exports(tmp_path: Path) -> None:
+    config = tiny_config("pix2pix", steps=4)
+    config_file = tmp_path / "c.yaml"
+    save_config(config, config_file)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "gantranslate_trainer.cli", "train", str(config_file), "--run-dir", str(tmp_path / "run"), "--quiet"],
+        capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = load_checkpoint(tmp_path / "run" / "last.pt", torch.device("cpu"))
+    assert state["step"] == 4 and len(state["rng"]) == 2
+    package = export_run(tmp_path / "run", tmp_path / "model")
+    out = tmp_path / "t2.nii.gz"
+    predicted = subprocess.run([sys.executable, "-m", "GANTranslateLib.cli", "predict", "-m", str(package.path),
+                                "-i", str(HOLDOUT / "T1.nii.gz"), "-o", str(out)], capture_output=True, text=True)
+    assert predicted.returncode == 0, predicted.stderr
+    assert find_package(package.path).card.id == package.card.id and out.exists()

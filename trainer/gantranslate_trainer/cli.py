@@ -1,0 +1,92 @@
+"""``gantranslate-train``: train pix2pix / CycleGAN / unified GANs and export model packages.
+
+    gantranslate-train train CONFIG.yaml [key.sub=value ...] [--run-dir DIR]
+    gantranslate-train train --resume RUN_DIR
+    torchrun --nproc_per_node N -m gantranslate_trainer.cli train CONFIG.yaml ...
+    gantranslate-train export RUN_DIR -o MODEL_DIR [--checkpoint best|last]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+
+from GANTranslateLib.errors import GANTranslateError
+
+from .checkpoint import load_checkpoint
+from .config import load_config
+from .export import build_card, export_package, run_domains
+from .models import build_model
+from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="gantranslate-train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("train", help="train a model (or resume a run)")
+    run.add_argument("config", nargs="?", help="YAML config (see trainer/configs/)")
+    run.add_argument("overrides", nargs="*", help="key.sub=value settings that replace the config's")
+    run.add_argument("--run-dir", help="where the run writes (default: runs/<config name>)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(run=_train)
+    export = commands.add_parser("export", help="write a run's generator as a model package")
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write")
+    export.add_argument("--checkpoint", choices=["best", "last"], default="best",
+                        help="best validation checkpoint (default; falls back to last when there is none)")
+    export.set_defaults(run=_export)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except GANTranslateError as error:
+        print(f"gantranslate-train: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gantranslate-train: interrupted; resume with --resume RUN_DIR from the last checkpoint", file=sys.stderr)
+        return 130
+
+
+def _train(args: argparse.Namespace) -> int:
+    overrides = list(args.overrides)
+    config_path = args.config
+    if config_path and "=" in config_path:  # only overrides were given, with --resume
+        overrides.insert(0, config_path)
+        config_path = None
+    config, run_dir, resume = resolve_run(config_path, overrides, args.run_dir, args.resume)
+    train(config, run_dir, resume=resume, device_name=args.device, quiet=args.quiet)
+    print(f"run written to {run_dir}")
+    return 0
+
+
+def export_run(run_dir: Path, output: Path, which: str = "best"):
+    config = load_config(run_dir / CONFIG_NAME)
+    path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
+    state = load_checkpoint(path, torch.device("cpu"))
+    domains = list(state["domains"])
+    if config["model"] == "unified":
+        config["data"]["domains"] = domains
+    model = build_model(config, domains)
+    model.load_state_dict(state["model"])
+    best = json.loads(state["best"])
+    metrics = None
+    if "step" in best:
+        metrics = {"validation": best, "checkpoint": path.name}
+    card = build_card(config, json.loads(state["normalization"]), model.export_generator(), metrics)
+    return export_package(card, model.export_generator().eval(), output)
+
+
+def _export(args: argparse.Namespace) -> int:
+    package = export_run(args.run_dir, args.output, args.checkpoint)
+    print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Training configuration: YAML + ``key.sub=value`` overrides, checked against the defaults below.
+
+Every key a run may use appears in DEFAULTS; an unknown key is an error with a suggestion, so a typo
+never silently trains with a default.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from GANTranslateLib.errors import GANTranslateError
+
+MODELS = ("pix2pix", "cyclegan", "unified")
+GAN_LOSSES = ("lsgan", "vanilla", "hinge", "wgan-gp")
+
+DEFAULTS: dict[str, Any] = {
+    "model": "pix2pix",
+    "seed": 0,
+    "data": {
+        "root": None,  # dataset folder with dataset.json (relative paths: to the config file)
+        "source": None,  # pix2pix / cyclegan: the source domain
+        "target": None,  # pix2pix / cyclegan: the target domain
+        "domains": None,  # unified: every domain (default: all in dataset.json)
+        "dims": 2,
+        "axis": "axial",
+        "adjacent": 0,
+        "crop": [128, 128],
+        "spacing": None,
+        "orientation": "LPS",
+        "normalization": {"method": "percentile", "low": 0.5, "high": 99.5, "mask": "nonzero"},
+        "normalization_by_domain": {},  # e.g. {CT: {method: window, min: -1024, max: 3000}}
+        "foreground_probability": 0.9,
+        "min_foreground_fraction": 0.05,
+        "patches_per_subject": 64,  # 3D: windows drawn per subject and epoch
+        "augment": {"enabled": True, "flip_left_right": True, "rotate_degrees": 10.0, "scale": 0.1, "intensity": 0.1},
+        "degradation": None,  # {kind: low_dose_ct, dose: 0.25} or {kind: low_resolution_mr, factor: 2}
+        "cache": True,
+    },
+    "network": {
+        "generator": {"name": "unet_generator", "args": {"num_downs": 7, "ngf": 32, "norm": "batch", "dropout": False}},
+        "discriminator": {"ndf": 32, "n_layers": 3, "norm": "batch"},
+    },
+    "loss": {
+        "gan": "lsgan",
+        "l1": 100.0,  # pix2pix: L1 to the target; unified: L1 to the target where pairs exist
+        "cycle": 10.0,  # cyclegan: cycle consistency; unified: reconstruction back to the source domain
+        "identity": 0.5,  # cyclegan: identity loss, as a fraction of 'cycle'
+        "domain": 1.0,  # unified: domain classification
+        "gradient_penalty": 10.0,  # wgan-gp
+        "edge": 0.0,  # gradient-difference loss weight
+        "ssim": 0.0,  # 1 - SSIM loss weight
+    },
+    "train": {
+        "steps": 2000,
+        "batch_size": 4,
+        "lr": 0.0002,
+        "beta1": 0.5,
+        "decay_start": 1000,  # constant learning rate until here, then linear decay to zero at 'steps'
+        "checkpoint_every": 200,
+        "validate_every": 500,
+        "log_every": 20,
+        "image_every": 200,
+        "pool_size": 50,
+        "amp": True,  # mixed precision, on GPU only
+        "threads": None,
+    },
+    "validation": {
+        "subjects": None,  # names; default: dataset.json's 'validation' list
+        "directions": None,  # unified: [[source, target], ...]; default: first domain to each other
+        "batch_size": 8,
+    },
+    "export": {
+        "id": None,
+        "name": None,
+        "version": "1.0.0",
+        "task": "translation",
+        "license": "CC-BY-4.0",
+        "citation": "",
+        "training_data": "",
+        "intended_use": "Research use only; not for clinical decisions.",
+        "reproduce": "",
+    },
+}
+
+# Keys whose value is a free-form mapping (not checked key by key).
+FREE_FORM = {"data.normalization", "data.normalization_by_domain", "data.degradation", "network.generator.args"}
+
+
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str, Any]:
+    """Defaults, then the YAML file, then ``key.sub=value`` overrides; validated."""
+    config = copy.deepcopy(DEFAULTS)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise GANTranslateError(f"config file not found: {path}")
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise GANTranslateError(f"{path} is not valid YAML ({str(error).splitlines()[0]})") from None
+        if not isinstance(loaded, dict):
+            raise GANTranslateError(f"{path} must hold a mapping of settings")
+        merge(config, loaded, "")
+        root = config["data"]["root"]
+        if root is not None and not Path(root).is_absolute():
+            config["data"]["root"] = str((path.parent / root).resolve())
+    for item in overrides:
+        apply_override(config, item)
+    check(config)
+    return config
+
+
+def merge(base: dict, update: dict, prefix: str) -> None:
+    for key, value in update.items():
+        name = f"{prefix}{key}"
+        if key not in base:
+            close = difflib.get_close_matches(key, list(base), n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+            raise GANTranslateError(f"unknown config key '{name}'{hint}")
+        if isinstance(base[key], dict) and name not in FREE_FORM:
+            if not isinstance(value, dict):
+                raise GANTranslateError(f"config key '{name}' must be a mapping, not {value!r}")
+            merge(base[key], value, f"{name}.")
+        else:
+            base[key] = value
+
+
+def apply_override(config: dict, item: str) -> None:
+    if "=" not in item:
+        raise GANTranslateError(f"override '{item}' must look like key.sub=value")
+    dotted, text = item.split("=", 1)
+    value = yaml.safe_load(text)
+    *parents, leaf = dotted.split(".")
+    update: dict[str, Any] = {leaf: value}
+    for parent in reversed(parents):
+        update = {parent: update}
+    merge(config, update, "")
+
+
+def check(config: dict) -> None:
+    def fail(message: str) -> None:
+        raise GANTranslateError(f"config: {message}")
+
+    if config["model"] not in MODELS:
+        fail(f"model must be one of {', '.join(MODELS)}, not '{config['model']}'")
+    data, train, loss = config["data"], config["train"], config["loss"]
+    if data["root"] is None:
+        fail("data.root is required: the dataset folder with dataset.json")
+    if config["model"] in ("pix2pix", "cyclegan") and not (data["source"] and data["target"]):
+        fail(f"{config['model']} needs data.source and data.target")
+    if data["dims"] not in (2, 3):
+        fail(f"data.dims must be 2 or 3, not {data['dims']}")
+    if len(data["crop"]) != data["dims"]:
+        fail(f"data.crop needs {data['dims']} sizes for dims {data['dims']}, got {data['crop']}")
+    if data["axis"] not in ("axial", "coronal", "sagittal"):
+        fail(f"data.axis must be axial, coronal or sagittal, not '{data['axis']}'")
+    if loss["gan"] not in GAN_LOSSES:
+        fail(f"loss.gan must be one of {', '.join(GAN_LOSSES)}, not '{loss['gan']}'")
+    for key in ("steps", "batch_size", "checkpoint_every", "validate_every", "log_every", "image_every"):
+        if not isinstance(train[key], int) or train[key] < 1:
+            fail(f"train.{key} must be a positive integer, not {train[key]!r}")
+    if not 0 <= train["decay_start"] <= train["steps"]:
+        fail("train.decay_start must lie between 0 and train.steps")
+
+
+def fingerprint(config: dict) -> str:
+    """What makes two runs the same experiment: everything but the step count and logging cadence."""
+    relevant = copy.deepcopy(config)
+    for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads"):
+        relevant["train"].pop(key, None)
+    relevant.pop("export", None)
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_config(config: dict, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config, sort_keys=False))

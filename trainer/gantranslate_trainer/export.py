@@ -1,0 +1,68 @@
+"""Export a run as a model package that ``gantranslate predict`` and the Slicer module load unchanged."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from GANTranslateLib.model_card import SCHEMA_VERSION, ModelCard, parse_card
+from GANTranslateLib.model_package import ModelPackage, save_package
+
+
+def run_domains(config: dict) -> list[str]:
+    data = config["data"]
+    if config["model"] == "unified":
+        return list(data["domains"])
+    return [data["source"], data["target"]]
+
+
+def directions(config: dict) -> list[list[str]]:
+    domains = run_domains(config)
+    if config["model"] == "unified":
+        return [[s, t] for s in domains for t in domains if s != t]
+    return [domains]
+
+
+def build_card(config: dict, normalization: dict[str, dict[str, Any]], generator: nn.Module,
+               metrics: dict[str, Any] | None = None) -> ModelCard:
+    data, export = config["data"], config["export"]
+    domains = run_domains(config)
+    model_id = export["id"] or f"{config['model']}-{'-'.join(domains)}-{data['dims']}d".lower()
+    conditional = config["model"] == "unified"
+    args = dict(config["network"]["generator"]["args"])
+    args.update(input_nc=(1 + len(domains)) if conditional else (2 * data["adjacent"] + 1 if data["dims"] == 2 else 1),
+                output_nc=1, spatial_dims=data["dims"])
+    card: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": model_id,
+        "version": export["version"],
+        "name": export["name"] or f"{' / '.join(domains)} {config['model']} ({data['dims']}D)",
+        "task": export["task"],
+        "domains": domains,
+        "directions": directions(config),
+        "conditioning": "target_domain" if conditional else "none",
+        "architecture": {"name": config["network"]["generator"]["name"], "args": args},
+        "mode": f"{data['dims']}d",
+        "spacing": data["spacing"],
+        "orientation": data["orientation"],
+        "normalization": normalization,
+        "license": export["license"],
+    }
+    if data["dims"] == 2:
+        card["slice"] = {"axis": data["axis"], "adjacent": data["adjacent"]}
+    else:
+        card["patch"] = {"size": list(data["crop"])[::-1], "overlap": 0.5}
+    for key in ("citation", "training_data", "intended_use", "reproduce"):
+        if export[key]:
+            card[key] = export[key]
+    if data["degradation"]:
+        card["description"] = f"Trained on pairs made by the trainer's degradation {json.dumps(data['degradation'])}."
+    if metrics:
+        card["metrics"] = metrics
+    return parse_card(card, f"card for run of {model_id}")
+
+
+def export_package(card: ModelCard, generator: nn.Module, output: Path) -> ModelPackage:
+    return save_package(output, card, generator)

@@ -1,0 +1,44 @@
+"""pix2pix (Isola et al. 2017): U-Net generator, conditional PatchGAN, adversarial + L1 loss."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import GANModel, set_requires_grad
+
+
+class Pix2Pix(GANModel):
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        channels = 2 * config["data"]["adjacent"] + 1 if self.dims == 2 else 1
+        self.generator = self.make_generator(channels)
+        self.discriminator = self.make_discriminator(channels + 1)  # sees (source, target or fake)
+
+    def generator_pass(self, batch):
+        source, target = batch["source"], batch["target"]
+        set_requires_grad([self.discriminator], False)
+        fake = self.generator(source)
+        adversarial = self.adversarial.generator(self.discriminator(torch.cat([source, fake], 1)))
+        l1 = self.config["loss"]["l1"] * F.l1_loss(fake, target)
+        extra = self.image_losses(fake, target)
+        loss = adversarial + l1 + sum(extra.values())
+        return loss, self.logs(G_adv=adversarial, G_L1=l1, **extra), fake.detach()
+
+    def discriminator_pass(self, batch, fake, rng):
+        set_requires_grad([self.discriminator], True)
+        source, target = batch["source"], batch["target"]
+        loss = self.critic_loss(self.discriminator, torch.cat([source, target], 1), torch.cat([source, fake], 1))
+        return loss, self.logs(D=loss)
+
+    def generator_networks(self) -> list[nn.Module]:
+        return [self.generator]
+
+    def discriminator_networks(self) -> list[nn.Module]:
+        return [self.discriminator]
+
+    def export_generator(self) -> nn.Module:
+        return self.generator
+
+    def translate(self, batch):
+        return self.generator(batch["source"])

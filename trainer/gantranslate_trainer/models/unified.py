@@ -1,0 +1,64 @@
+"""One generator and one discriminator for every contrast (StarGAN; Dai et al. 2020, unified GAN).
+
+The generator takes the image and the target-domain label. The discriminator scores realism and
+classifies the domain. Losses: adversarial, domain classification, reconstruction back to the source
+domain, and L1 to the real target where the subject has it (paired).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import GANModel, set_requires_grad
+
+
+class UnifiedGAN(GANModel):
+    def __init__(self, config: dict, domains: list[str]) -> None:
+        super().__init__(config)
+        self.num_domains = len(domains)
+        self.generator = self.make_generator(1 + self.num_domains, num_domains=self.num_domains)
+        self.discriminator = self.make_discriminator(1, num_domains=self.num_domains)
+
+    def generator_pass(self, batch):
+        x, target = batch["source"], batch["target"]
+        source_domain, target_domain = batch["source_domain"], batch["target_domain"]
+        weights = self.config["loss"]
+        set_requires_grad([self.discriminator], False)
+        fake = self.generator(x, target_domain)
+        realism, domain_logits = self.discriminator.forward_with_domain(fake)
+        terms = {
+            "G_adv": self.adversarial.generator(realism),
+            "G_domain": weights["domain"] * F.cross_entropy(domain_logits, target_domain),
+            "reconstruction": weights["cycle"] * F.l1_loss(self.generator(fake, source_domain), x),
+        }
+        paired = batch["paired"].view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
+        if weights["l1"] and bool(paired.any()):
+            terms["L1_paired"] = weights["l1"] * (paired * (fake - target).abs()).sum() / (paired.sum() * fake[0].numel())
+            terms.update(self.image_losses(fake[paired.flatten() > 0], target[paired.flatten() > 0]))
+        return sum(terms.values()), self.logs(**terms), fake.detach()
+
+    def discriminator_pass(self, batch, fake, rng):
+        set_requires_grad([self.discriminator], True)
+        real = batch["target"]
+        real_realism, real_domain = self.discriminator.forward_with_domain(real)
+        fake_realism = self.discriminator(fake)
+        adversarial = self.adversarial.discriminator(real_realism, fake_realism)
+        if self.adversarial.kind == "wgan-gp":
+            from ..losses import gradient_penalty
+
+            adversarial = adversarial + self.config["loss"]["gradient_penalty"] * gradient_penalty(self.discriminator, real, fake)
+        domain = self.config["loss"]["domain"] * F.cross_entropy(real_domain, batch["target_domain"])
+        return adversarial + domain, self.logs(D_adv=adversarial, D_domain=domain)
+
+    def generator_networks(self) -> list[nn.Module]:
+        return [self.generator]
+
+    def discriminator_networks(self) -> list[nn.Module]:
+        return [self.discriminator]
+
+    def export_generator(self) -> nn.Module:
+        return self.generator
+
+    def translate(self, batch):
+        return self.generator(batch["source"], batch["target_domain"])

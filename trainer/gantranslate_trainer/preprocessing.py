@@ -1,0 +1,139 @@
+"""Preprocess each subject once: orient, resample, normalise, exactly as inference will; cache the result.
+
+The normalisation statistics gathered here are what the exported model card records, so training and
+inference cannot disagree about intensities.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+
+from GANTranslateLib import intensity
+from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.image_io import read_volume
+from GANTranslateLib.orientation import Reorientation
+from GANTranslateLib.resampling import needs_resampling, resample_to_spacing
+
+from .dataset_folder import Subject
+from .degradations import degrade
+
+GRID_TOLERANCE = 1e-4
+
+
+@dataclass
+class PreparedSubject:
+    name: str
+    volumes: dict[str, np.ndarray]  # domain -> normalised float32 (z, y, x) in the model orientation
+    mask: np.ndarray  # bool, same grid
+    ranges: dict[str, tuple[float, float]]  # domain -> (offset, scale) used to normalise
+
+
+def domain_spec(config: dict, domain: str) -> dict[str, Any]:
+    data = config["data"]
+    return dict(data["normalization_by_domain"].get(domain, data["normalization"]))
+
+
+def same_grid(a: sitk.Image, b: sitk.Image) -> bool:
+    return (a.GetSize() == b.GetSize()
+            and np.allclose(a.GetSpacing(), b.GetSpacing(), rtol=GRID_TOLERANCE)
+            and np.allclose(a.GetOrigin(), b.GetOrigin(), atol=GRID_TOLERANCE * max(a.GetSpacing()))
+            and np.allclose(a.GetDirection(), b.GetDirection(), atol=GRID_TOLERANCE))
+
+
+def prepare_subject(subject: Subject, domains: list[str], config: dict, cache_dir: Path | None) -> PreparedSubject:
+    key = _cache_key(subject, domains, config)
+    cached = cache_dir / f"{subject.name}-{key}.npz" if cache_dir else None
+    if cached is not None and cached.is_file():
+        return _load(cached, subject.name)
+    prepared = _prepare(subject, domains, config)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(cached.name + ".partial.npz")
+        arrays = {f"volume_{d}": v for d, v in prepared.volumes.items()}
+        np.savez(tmp, mask=prepared.mask, ranges=json.dumps(prepared.ranges), **arrays)
+        tmp.replace(cached)
+    return prepared
+
+
+def _prepare(subject: Subject, domains: list[str], config: dict) -> PreparedSubject:
+    data = config["data"]
+    degradation = data["degradation"]
+    available = [d for d in domains if d in subject.files]
+    images = {d: read_volume(subject.files[d]) for d in available}
+    if degradation:
+        # The degraded domain is made from the clean one; it need not exist on disk.
+        clean, made = degradation["from"], degradation["to"]
+        if clean in images and made not in images:
+            images[made] = degrade(images[clean], degradation, seed=config["seed"])
+    reference_domain = next(iter(images))
+    reference = images[reference_domain]
+    for domain, image in images.items():
+        if not same_grid(image, reference):
+            raise GANTranslateError(
+                f"subject {subject.name}: the {domain} grid differs from {reference_domain} "
+                f"(size {image.GetSize()} vs {reference.GetSize()}); resample the subject's images onto one grid first"
+            )
+    mask_image = read_volume(subject.mask) if subject.mask else None
+    if mask_image is not None and not same_grid(mask_image, reference):
+        raise GANTranslateError(f"subject {subject.name}: mask grid differs from the images; resample it onto them")
+    direction = np.asarray(reference.GetDirection()).reshape(3, 3)
+    orient = Reorientation.between(direction, data["orientation"])
+    spacing = orient.spacing(reference.GetSpacing())
+    resample = needs_resampling(spacing, data["spacing"])
+
+    def to_model_grid(array: np.ndarray, fill: float) -> np.ndarray:
+        oriented = np.ascontiguousarray(orient.apply_zyx(array), dtype=np.float32)
+        return resample_to_spacing(oriented, spacing, data["spacing"], fill) if resample else oriented
+
+    volumes, ranges = {}, {}
+    for domain, image in images.items():
+        if domain not in domains:
+            continue
+        voxels = sitk.GetArrayViewFromImage(image)
+        offset, scale = intensity.input_range(voxels, domain_spec(config, domain))
+        volumes[domain] = to_model_grid(intensity.normalise(voxels, offset, scale), fill=-1.0)
+        ranges[domain] = (offset, scale)
+    if mask_image is not None:
+        mask = to_model_grid(sitk.GetArrayViewFromImage(mask_image).astype(np.float32), 0.0) > 0.5
+    else:
+        mask = np.zeros(next(iter(volumes.values())).shape, bool)
+        for domain, image in images.items():
+            mask |= to_model_grid(intensity.foreground_mask(sitk.GetArrayViewFromImage(image),
+                                                            domain_spec(config, domain).get("mask", "nonzero")).astype(np.float32), 0.0) > 0.5
+    return PreparedSubject(subject.name, volumes, mask, ranges)
+
+
+def _cache_key(subject: Subject, domains: list[str], config: dict) -> str:
+    data = config["data"]
+    files = {d: (str(p), p.stat().st_mtime_ns, p.stat().st_size) for d, p in subject.files.items()}
+    relevant = {k: data[k] for k in ("spacing", "orientation", "normalization", "normalization_by_domain", "degradation")}
+    blob = json.dumps([files, str(subject.mask), sorted(domains), relevant, config["seed"]], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _load(path: Path, name: str) -> PreparedSubject:
+    with np.load(path) as archive:
+        volumes = {k.removeprefix("volume_"): archive[k] for k in archive.files if k.startswith("volume_")}
+        ranges = {d: tuple(r) for d, r in json.loads(str(archive["ranges"])).items()}
+        return PreparedSubject(name, volumes, archive["mask"], ranges)
+
+
+def reference_ranges(subjects: list[PreparedSubject], config: dict, domains: list[str]) -> dict[str, dict[str, Any]]:
+    """Each domain's normalisation for the model card: training-set averages where the method needs them."""
+    cards = {}
+    for domain in domains:
+        spec = domain_spec(config, domain)
+        ranges = [s.ranges[domain] for s in subjects if domain in s.ranges]
+        offset, scale = (float(np.mean([r[0] for r in ranges])), float(np.mean([r[1] for r in ranges])))
+        if spec["method"] == "percentile":
+            spec["reference"] = [offset - scale, offset + scale]
+        elif spec["method"] == "zscore":
+            spec["reference"] = [offset, scale / float(spec["clip"])]
+        cards[domain] = spec
+    return cards
