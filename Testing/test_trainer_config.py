@@ -9,7 +9,7 @@ import SimpleITK as sitk
 from trainer_helpers import DATASET, tiny_config
 from gantranslate_trainer.cli import main
 from gantranslate_trainer.config import load_config
-from gantranslate_trainer.dataset_folder import read_dataset, require_domains
+from GANTranslateLib.dataset_folder import read_dataset, require_domains
 from gantranslate_trainer.preprocessing import prepare_subject
 from GANTranslateLib.errors import GANTranslateError
 

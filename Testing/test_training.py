@@ -15,7 +15,7 @@ from trainer_helpers import DATASET, tiny_config
 from gantranslate_trainer.checkpoint import load_checkpoint
 from gantranslate_trainer.cli import export_run
 from gantranslate_trainer.config import save_config
-from gantranslate_trainer.dataset_folder import read_dataset
+from GANTranslateLib.dataset_folder import read_dataset
 from gantranslate_trainer.models import build_model
 from gantranslate_trainer.preprocessing import prepare_subject
 from gantranslate_trainer.sampling import TrainingSamples, make_plan

@@ -62,6 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print the whole card as JSON")
     info.set_defaults(run=_models_info)
 
+    ev = commands.add_parser("evaluate", help="metrics, montages and the look-up-table baseline on a dataset")
+    ev.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
+    ev.add_argument("--source", required=True)
+    ev.add_argument("--target", required=True)
+    what = ev.add_mutually_exclusive_group(required=True)
+    what.add_argument("-m", "--model", help="model package folder or id: translate, then score")
+    what.add_argument("--synthetic", type=Path, help="folder of synthetic volumes named SUBJECT.nii.gz (or SUBJECT_TARGET)")
+    ev.add_argument("--subjects", nargs="+", help="subjects to score (default: dataset.json's validation list)")
+    ev.add_argument("--no-baseline", action="store_true", help="skip the look-up-table baseline")
+    ev.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv, summary.json/.md, montages")
+    ev.add_argument("--device", default="auto")
+    ev.add_argument("--batch-size", type=_positive_int, default=8)
+    ev.set_defaults(run=_evaluate)
+
     imp = commands.add_parser("import-pix2pix", help="convert a pytorch-CycleGAN-and-pix2pix generator to a package")
     imp.add_argument("checkpoint", type=Path, help="a *_net_G.pth (tensors only; never executed)")
     imp.add_argument("-o", "--output", type=Path, required=True, help="package folder to write")
@@ -120,6 +134,25 @@ def _predict(args: argparse.Namespace) -> int:
     if args.progress != "json":
         print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
               f"{result.seconds:.1f} s)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, summary_table
+    from .model_registry import find_package
+    from .translation import InferenceOptions
+
+    package = find_package(args.model) if args.model else None
+    results, summary = evaluate(
+        args.dataset, args.source, args.target, args.output, package=package, synthetic_dir=args.synthetic,
+        subjects=args.subjects, baseline=not args.no_baseline,
+        options=InferenceOptions(device=args.device, batch_size=args.batch_size),
+    )
+    for r in results:
+        if r.status != "ok" or r.notes:
+            print(f"{r.subject}: {r.status}{'; ' + '; '.join(r.notes) if r.notes else ''}")
+    print(summary_table(summary), end="")
+    print(f"wrote {args.output / 'metrics.csv'}, {args.output / 'summary.md'} and montages in {args.output}")
     return 0
 
 

@@ -65,6 +65,16 @@ def _checked(image: sitk.Image, path: Path) -> sitk.Image:
     return image
 
 
+def find_volume(folder: Path, stems: list[str]) -> Path | None:
+    """The first ``folder/stem.<suffix>`` that exists, for any readable single-file suffix."""
+    for stem in stems:
+        for suffix in WRITABLE_SUFFIXES:
+            candidate = Path(folder) / f"{stem}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
 def check_writable(path: str | os.PathLike) -> Path:
     """Fail before any work is done if the output cannot be written where and as asked."""
     path = Path(path)

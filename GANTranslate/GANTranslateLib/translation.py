@@ -148,6 +148,9 @@ def translate_image(
         predicted = resample_back(predicted, card.spacing, oriented.shape, spacing, fill=-1.0)
     out_offset, out_scale = intensity.output_range(out_spec)
     result = intensity.denormalise(orient.invert_zyx(predicted), out_offset, out_scale)
+    if in_spec.get("mask") == "nonzero":
+        # A skull-stripped (zero-background) input: what was background stays background.
+        result[voxels == 0] = card.background(target)
     output = _to_image(result, image, flat, options.output_dtype)
     progress("done", 1, 1)
     return TranslationResult(output, source, target, str(device), time.perf_counter() - start)

@@ -20,7 +20,7 @@ from GANTranslateLib.image_io import read_volume
 from GANTranslateLib.orientation import Reorientation
 from GANTranslateLib.resampling import needs_resampling, resample_to_spacing
 
-from .dataset_folder import Subject
+from GANTranslateLib.dataset_folder import Subject
 from .degradations import degrade
 
 GRID_TOLERANCE = 1e-4

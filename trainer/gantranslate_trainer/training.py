@@ -19,7 +19,7 @@ from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import fingerprint, load_config, save_config
-from .dataset_folder import read_dataset, require_domains
+from GANTranslateLib.dataset_folder import read_dataset, require_domains
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, run_domains
 from .models import build_model

@@ -14,7 +14,7 @@ from GANTranslateLib.model_card import ModelCard
 from GANTranslateLib.model_package import ModelPackage
 from GANTranslateLib.translation import InferenceOptions, translate_image
 
-from .dataset_folder import Subject
+from GANTranslateLib.dataset_folder import Subject
 
 
 def validation_directions(config: dict, domains: list[str]) -> list[tuple[str, str]]:

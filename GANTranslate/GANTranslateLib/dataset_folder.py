@@ -13,10 +13,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from GANTranslateLib.errors import GANTranslateError
-
-SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha")
-
+from .errors import GANTranslateError
+from .image_io import find_volume
 
 @dataclass(frozen=True)
 class Subject:
@@ -42,11 +40,7 @@ class DatasetFolder:
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+    return find_volume(folder, [stem])
 
 
 def read_dataset(root: str | Path, validation_names: list[str] | None = None) -> DatasetFolder:

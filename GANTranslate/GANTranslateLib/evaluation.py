@@ -1,0 +1,190 @@
+"""``gantranslate evaluate``: per-subject metrics, mean ± sd, montages, and the look-up-table baseline."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import SimpleITK as sitk
+
+from . import lut_baseline, metrics
+from .dataset_folder import DatasetFolder, Subject, read_dataset
+from .errors import GANTranslateError
+from .image_io import find_volume, read_volume, write_volume_atomic
+from .model_card import is_ct_domain
+from .model_package import ModelPackage
+from .montage import write_montage
+from .orientation import orientation_code
+from .progress import ProgressCallback, no_progress
+from .translation import InferenceOptions, slice_numpy_axis, translate_image
+
+
+@dataclass
+class SubjectResult:
+    subject: str
+    status: str = "ok"
+    scores: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def on_grid(image: sitk.Image, reference: sitk.Image, interpolator=sitk.sitkLinear) -> tuple[sitk.Image, bool]:
+    """``image`` on ``reference``'s grid; True when it had to be resampled."""
+    same = (image.GetSize() == reference.GetSize()
+            and np.allclose(image.GetSpacing(), reference.GetSpacing(), rtol=1e-5)
+            and np.allclose(image.GetOrigin(), reference.GetOrigin(), atol=1e-4)
+            and np.allclose(image.GetDirection(), reference.GetDirection(), atol=1e-5))
+    if same:
+        copy = sitk.Image(image)
+        copy.CopyInformation(reference)
+        return copy, False
+    return sitk.Resample(image, reference, sitk.Transform(), interpolator, 0.0, sitk.sitkFloat32), True
+
+
+def foreground(subject: Subject, real: sitk.Image, target: str) -> np.ndarray:
+    if subject.mask is not None:
+        mask, _ = on_grid(read_volume(subject.mask), real, sitk.sitkNearestNeighbor)
+        return sitk.GetArrayFromImage(mask) > 0
+    values = sitk.GetArrayViewFromImage(real)
+    return values > -500 if is_ct_domain(target) else values != 0
+
+
+def score(synthetic: np.ndarray, real: np.ndarray, mask: np.ndarray, target: str, axial_axis: int) -> dict[str, float]:
+    scores = metrics.image_metrics(synthetic, real, mask, slice_axis=axial_axis)
+    if is_ct_domain(target):
+        scores.update(metrics.ct_metrics(synthetic, real, mask))
+    return scores
+
+
+def evaluate(
+    dataset_root: Path,
+    source: str,
+    target: str,
+    output_dir: Path,
+    package: Optional[ModelPackage] = None,
+    synthetic_dir: Optional[Path] = None,
+    subjects: Optional[list[str]] = None,
+    baseline: bool = True,
+    options: InferenceOptions = InferenceOptions(),
+    progress: ProgressCallback = no_progress,
+) -> tuple[list[SubjectResult], dict]:
+    if (package is None) == (synthetic_dir is None):
+        raise GANTranslateError("give either a model (-m) or a folder of synthetic volumes (--synthetic)")
+    dataset = read_dataset(dataset_root)
+    chosen = _choose(dataset, subjects)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    lut = _fit_baseline(dataset, package, source, target) if baseline and package is not None else None
+    results = []
+    for done, subject in enumerate(chosen):
+        results.append(_evaluate_subject(subject, source, target, output_dir, package, synthetic_dir, lut, options))
+        progress("evaluation", done + 1, len(chosen))
+    summary = summarise(results, source, target, package, lut is not None)
+    write_reports(results, summary, output_dir)
+    return results, summary
+
+
+def _choose(dataset: DatasetFolder, names: Optional[list[str]]) -> list[Subject]:
+    if not names:
+        return dataset.validation or dataset.subjects()
+    by_name = {s.name: s for s in dataset.subjects()}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise GANTranslateError(f"unknown subject(s) {', '.join(unknown)}; dataset.json lists {', '.join(by_name)}")
+    return [by_name[n] for n in names]
+
+
+def _fit_baseline(dataset: DatasetFolder, package: ModelPackage, source: str, target: str):
+    training = [s for s in dataset.training if s.has(source, target)]
+    if not training:
+        return None
+    pairs = []
+    for s in training:
+        real = read_volume(s.files[target])
+        image, _ = on_grid(read_volume(s.files[source]), real)
+        pairs.append((image, real, foreground(s, real, target)))
+    return lut_baseline.fit_from_images(package.card, source, target, pairs)
+
+
+def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Path, package, synthetic_dir,
+                      lut, options: InferenceOptions) -> SubjectResult:
+    result = SubjectResult(subject.name)
+    if target not in subject.files:
+        result.status = f"missing target {target}"
+        return result
+    real_image = read_volume(subject.files[target])
+    real = sitk.GetArrayFromImage(real_image).astype(np.float32)
+    mask = foreground(subject, real_image, target)
+    if not mask.any():
+        raise GANTranslateError(f"subject {subject.name}: the foreground mask is empty; give a mask.nii.gz that covers the subject")
+    source_image = read_volume(subject.files[source]) if source in subject.files else None
+    if package is not None:
+        if source_image is None:
+            result.status = f"missing source {source}"
+            return result
+        synthetic_image = translate_image(source_image, package, source, target, options).image
+        (output_dir / "synthetic").mkdir(exist_ok=True)
+        write_volume_atomic(synthetic_image, output_dir / "synthetic" / f"{subject.name}_{target}.nii.gz")
+    else:
+        path = find_volume(synthetic_dir, [subject.name, f"{subject.name}/{target}", f"{subject.name}_{target}"])
+        if path is None:
+            result.status = "missing synthetic"
+            return result
+        synthetic_image = read_volume(path)
+    synthetic_image, resampled = on_grid(synthetic_image, real_image)
+    if resampled:
+        result.notes.append("synthetic resampled onto the real target's grid")
+    synthetic = sitk.GetArrayFromImage(synthetic_image).astype(np.float32)
+    axial = slice_numpy_axis(orientation_code(np.asarray(real_image.GetDirection()).reshape(3, 3)), "axial")
+    result.scores = score(synthetic, real, mask, target, axial)
+    if lut is not None and source_image is not None:
+        source_on_real, _ = on_grid(source_image, real_image)
+        baseline = sitk.GetArrayFromImage(lut_baseline.predict(lut, source_on_real, package.card, source, target))
+        result.scores.update({f"baseline_{k}": v for k, v in score(baseline, real, mask, target, axial).items()})
+    if source_image is not None:
+        source_array = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
+        write_montage(output_dir / f"montage_{subject.name}.png", source_array, synthetic, real, mask,
+                      np.asarray(real_image.GetDirection()).reshape(3, 3), real_image.GetSpacing(),
+                      f"{subject.name}: {source} -> {target}")
+    return result
+
+
+def summarise(results: list[SubjectResult], source: str, target: str, package, with_baseline: bool) -> dict:
+    scored = [r for r in results if r.scores]
+    keys = sorted({k for r in scored for k in r.scores})
+    summary: dict = {"source": source, "target": target, "subjects": len(results), "scored": len(scored),
+                     "model": package.card.id if package else None, "metrics": {}}
+    for key in keys:
+        values = np.asarray([r.scores[key] for r in scored if key in r.scores and math.isfinite(r.scores[key])])
+        if values.size:
+            summary["metrics"][key] = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else 0.0}
+    if with_baseline and "psnr" in summary["metrics"] and "baseline_psnr" in summary["metrics"]:
+        summary["psnr_margin_db"] = summary["metrics"]["psnr"]["mean"] - summary["metrics"]["baseline_psnr"]["mean"]
+    return summary
+
+
+def write_reports(results: list[SubjectResult], summary: dict, output_dir: Path) -> None:
+    keys = sorted({k for r in results for k in r.scores})
+    with (output_dir / "metrics.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["subject", "status", *keys, "notes"])
+        for r in results:
+            writer.writerow([r.subject, r.status, *[f"{r.scores[k]:.6g}" if k in r.scores else "" for k in keys], "; ".join(r.notes)])
+    (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (output_dir / "summary.md").write_text(summary_table(summary))
+
+
+def summary_table(summary: dict) -> str:
+    lines = [f"{summary['source']} → {summary['target']}" + (f" with {summary['model']}" if summary["model"] else ""),
+             "", "| metric | model (mean ± sd) | LUT baseline (mean ± sd) |", "|---|---|---|"]
+    for key, value in summary["metrics"].items():
+        if key.startswith("baseline_"):
+            continue
+        base = summary["metrics"].get(f"baseline_{key}")
+        base_text = f"{base['mean']:.4g} ± {base['sd']:.2g}" if base else "–"
+        lines.append(f"| {key} | {value['mean']:.4g} ± {value['sd']:.2g} | {base_text} |")
+    if "psnr_margin_db" in summary:
+        lines += ["", f"PSNR margin over the baseline: {summary['psnr_margin_db']:+.2f} dB"]
+    return "\n".join(lines) + "\n"

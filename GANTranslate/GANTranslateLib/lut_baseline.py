@@ -1,0 +1,61 @@
+"""The trivial baseline every model must beat: a per-intensity look-up table learned on training data.
+
+It works in the model's own normalised units (the card's normalisation), so model and baseline see
+exactly the same inputs and map back to the same output units: any margin is the network's doing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import SimpleITK as sitk
+
+from . import intensity
+from .model_card import ModelCard
+
+BINS = 256
+
+
+@dataclass(frozen=True)
+class LookUpTable:
+    table: np.ndarray  # mean normalised target per normalised-source bin, over [-1, 1]
+
+    def apply(self, normalised_source: np.ndarray) -> np.ndarray:
+        index = np.clip(((normalised_source + 1) / 2 * BINS).astype(int), 0, BINS - 1)
+        return self.table[index]
+
+
+def fit_lut(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> LookUpTable:
+    """``pairs``: (normalised source, normalised target, foreground mask) volumes on one grid."""
+    sums, counts = np.zeros(BINS), np.zeros(BINS)
+    for source, target, mask in pairs:
+        index = np.clip(((source[mask] + 1) / 2 * BINS).astype(int), 0, BINS - 1)
+        sums += np.bincount(index, weights=target[mask], minlength=BINS)
+        counts += np.bincount(index, minlength=BINS)
+    filled = counts > 0
+    if not filled.any():
+        raise ValueError("no foreground voxels to learn the look-up table from")
+    centres = np.arange(BINS)
+    table = np.interp(centres, centres[filled], sums[filled] / counts[filled])  # empty bins: neighbours
+    return LookUpTable(table.astype(np.float32))
+
+
+def normalised(image: sitk.Image, card: ModelCard, domain: str) -> np.ndarray:
+    voxels = sitk.GetArrayViewFromImage(image)
+    return intensity.normalise(voxels, *intensity.input_range(voxels, card.normalization(domain)))
+
+
+def fit_from_images(card: ModelCard, source: str, target: str,
+                    subjects: list[tuple[sitk.Image, sitk.Image, np.ndarray]]) -> LookUpTable:
+    return fit_lut([(normalised(s, card, source), normalised(t, card, target), m) for s, t, m in subjects])
+
+
+def predict(lut: LookUpTable, image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
+    """The baseline's synthetic target, in the target's units, on the input's exact grid."""
+    mapped = lut.apply(normalised(image, card, source))
+    result = intensity.denormalise(mapped.astype(np.float32), *intensity.output_range(card.normalization(target)))
+    if card.normalization(source).get("mask") == "nonzero":  # as the engine does for zero-background inputs
+        result[sitk.GetArrayViewFromImage(image) == 0] = card.background(target)
+    output = sitk.GetImageFromArray(result)
+    output.CopyInformation(image)
+    return output

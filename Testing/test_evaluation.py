@@ -1,0 +1,75 @@
+"""gantranslate evaluate: reports, baseline, montages, and graceful handling of imperfect data."""
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from conftest import make_package
+from trainer_helpers import DATASET
+from GANTranslateLib.cli import main
+from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.evaluation import evaluate
+from GANTranslateLib.lut_baseline import fit_lut
+
+
+def t1_to_t2_identity(tmp_path: Path):
+    norm = {"method": "percentile", "low": 0.5, "high": 99.5, "mask": "nonzero", "reference": [0, 600]}
+    return make_package(tmp_path / "model", normalization={"T1": norm, "T2": norm})
+
+
+def test_reports_montage_and_baseline(tmp_path: Path, capsys) -> None:
+    package = t1_to_t2_identity(tmp_path)
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--dataset", str(DATASET), "--source", "T1", "--target", "T2", "-m", str(package.path),
+                 "-o", str(out)]) == 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [r["subject"] for r in rows] == ["TCGA-FG-6692-holdout"] and rows[0]["status"] == "ok"
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("nmae", "psnr", "ssim", "ssim_2d", "vif", "baseline_psnr"):
+        assert key in summary["metrics"]
+    assert "psnr_margin_db" in summary
+    assert (out / "montage_TCGA-FG-6692-holdout.png").stat().st_size > 1000
+    assert (out / "synthetic" / "TCGA-FG-6692-holdout_T2.nii.gz").exists()
+    assert "LUT baseline" in capsys.readouterr().out
+
+
+def test_lut_learns_a_monotone_inversion() -> None:
+    source = np.linspace(-1, 1, 1000)
+    target = -source  # T1-like to T2-like contrast inversion
+    lut = fit_lut([(source, target, np.ones(source.shape, bool))])
+    np.testing.assert_allclose(lut.apply(np.array([-0.9, 0.0, 0.9])), [0.9, 0.0, -0.9], atol=0.01)
+
+
+def test_synthetic_folder_on_another_grid_is_resampled_and_said(tmp_path: Path) -> None:
+    real = sitk.ReadImage(str(DATASET / "TCGA-FG-6692-holdout" / "T2.nii.gz"))
+    shifted = sitk.Image(real)
+    shifted.SetOrigin([o + 0.5 for o in real.GetOrigin()])
+    (tmp_path / "synthetic").mkdir()
+    sitk.WriteImage(shifted, str(tmp_path / "synthetic" / "TCGA-FG-6692-holdout.nii.gz"))
+    results, summary = evaluate(DATASET, "T1", "T2", tmp_path / "eval", synthetic_dir=tmp_path / "synthetic")
+    assert results[0].notes == ["synthetic resampled onto the real target's grid"]
+    assert 0 < summary["metrics"]["nmae"]["mean"] < 0.2
+
+
+def test_missing_target_is_reported_not_fatal(tmp_path: Path) -> None:
+    dataset = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
+    (dataset / "TCGA-FG-6692-holdout" / "T2.nii.gz").unlink()
+    package = t1_to_t2_identity(tmp_path)
+    results, summary = evaluate(dataset, "T1", "T2", tmp_path / "eval", package=package,
+                                subjects=["TCGA-FG-6692-holdout", "TCGA-FG-6692-inferior"])
+    assert results[0].status == "missing target T2" and results[1].status == "ok"
+    assert summary["scored"] == 1
+    assert "missing target T2" in (tmp_path / "eval" / "metrics.csv").read_text()
+
+
+def test_empty_mask_is_an_error(tmp_path: Path) -> None:
+    dataset = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
+    mask_path = dataset / "TCGA-FG-6692-holdout" / "mask.nii.gz"
+    mask = sitk.ReadImage(str(mask_path))
+    sitk.WriteImage(mask * 0, str(mask_path))
+    with pytest.raises(GANTranslateError, match="mask is empty"):
+        evaluate(dataset, "T1", "T2", tmp_path / "eval", package=t1_to_t2_identity(tmp_path))
