@@ -61,3 +61,19 @@ def test_bad_architecture_arguments_are_reported() -> None:
         build_generator("unet_generator", {"num_layers": 3})
     with pytest.raises(ValueError, match="unknown architecture"):
         build_generator("vit", {})
+
+
+def test_card_architecture_names_match_the_network_registry() -> None:
+    from GANTranslateLib.model_card import KNOWN_ARCHITECTURES
+    from GANTranslateLib.networks import GENERATORS
+
+    assert set(KNOWN_ARCHITECTURES) == set(GENERATORS)
+
+
+def test_listing_models_does_not_import_torch(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, GANTranslateLib.model_registry as r; r.list_packages(); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

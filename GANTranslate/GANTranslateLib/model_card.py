@@ -16,6 +16,8 @@ import jsonschema
 from .errors import GANTranslateError
 
 SCHEMA_VERSION = 1
+# Names only, so that reading cards (e.g. in Slicer's GUI) never imports torch; networks/ builds them.
+KNOWN_ARCHITECTURES = ("identity", "resnet_generator", "unet_generator")
 SCHEMA_PATH = Path(__file__).with_name("model_card.schema.json")
 
 
@@ -138,8 +140,6 @@ def parse_card(data: Any, where: str = "model card") -> ModelCard:
 
 
 def check_semantics(card: ModelCard, where: str) -> None:
-    from .networks import GENERATORS  # local: keeps the card importable without torch
-
     def fail(message: str) -> None:
         raise GANTranslateError(f"{where}: {message}")
 
@@ -151,8 +151,8 @@ def check_semantics(card: ModelCard, where: str) -> None:
     missing = sorted(used - set(card.data["normalization"]))
     if missing:
         fail(f"normalization has no entry for domain(s) {', '.join(missing)}")
-    if card.architecture not in GENERATORS:
-        fail(f"unknown architecture '{card.architecture}' (known: {', '.join(sorted(GENERATORS))})")
+    if card.architecture not in KNOWN_ARCHITECTURES:
+        fail(f"unknown architecture '{card.architecture}' (known: {', '.join(KNOWN_ARCHITECTURES)})")
     dims = card.architecture_args.get("spatial_dims", 2)
     if card.mode == "2d" and dims != 2:
         fail(f"mode 2d needs architecture.args.spatial_dims 2, not {dims}")

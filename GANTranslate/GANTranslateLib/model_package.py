@@ -12,14 +12,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from torch import nn
+from typing import TYPE_CHECKING
 
 from .errors import GANTranslateError
 from .model_card import ModelCard, parse_card
-from .networks import build_generator
+
+if TYPE_CHECKING:  # torch is imported only when weights are read or written, never to list models
+    import torch
+    from torch import nn
 
 CARD_NAME = "model.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -30,8 +30,13 @@ class ModelPackage:
     path: Path
     card: ModelCard
 
-    def build_network(self) -> nn.Module:
+    def build_network(self) -> "nn.Module":
         """The generator with its weights, in eval mode, on the CPU."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from .networks import build_generator
+
         card = self.card
         network = build_generator(card.architecture, card.architecture_args, len(card.domains) if card.conditional else 0)
         weights_path = self.path / WEIGHTS_NAME
@@ -48,7 +53,7 @@ class ModelPackage:
         return network.eval()
 
 
-def check_weights_match(network: nn.Module, weights: dict[str, torch.Tensor], where: Path | str) -> None:
+def check_weights_match(network: "nn.Module", weights: "dict[str, torch.Tensor]", where: Path | str) -> None:
     """Compare names and shapes with what the card's architecture expects, naming the first mismatch."""
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
     missing = sorted(set(expected) - set(weights))
@@ -84,8 +89,10 @@ def load_package(path: str | os.PathLike) -> ModelPackage:
     return ModelPackage(path, parse_card(data, str(card_path)))
 
 
-def save_package(folder: str | os.PathLike, card: ModelCard | dict, network: nn.Module) -> ModelPackage:
+def save_package(folder: str | os.PathLike, card: ModelCard | dict, network: "nn.Module") -> ModelPackage:
     """Write a package atomically: into a temporary folder beside the target, then rename."""
+    from safetensors.torch import save_file
+
     folder = Path(folder)
     card = card if isinstance(card, ModelCard) else parse_card(card)
     state = {k: v.detach().to("cpu").contiguous() for k, v in network.state_dict().items()}
