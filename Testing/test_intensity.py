@@ -56,3 +56,15 @@ def test_normalise_never_writes_into_its_input() -> None:
 def test_empty_or_constant_volumes_are_refused(volume: np.ndarray) -> None:
     with pytest.raises(GANTranslateError):
         intensity.input_range(volume, {"method": "percentile", "low": 1, "high": 99, "reference": [0, 1]})
+
+
+def test_fixed_low_keeps_dark_tissue_apart_from_the_background() -> None:
+    """CSF darker than the 0.5th foreground percentile must not be clipped onto the background (-1)."""
+    volume = np.zeros((4, 10, 10), np.float32)
+    volume[:, 2:8, 2:8] = 400.0
+    volume[:, 4:5, 4:5] = 20.0  # a little dark CSF
+    spec = {"method": "percentile", "fixed_low": 0, "high": 100, "mask": "nonzero", "reference": [0, 400]}
+    out = intensity.normalise(volume, *intensity.input_range(volume, spec))
+    assert out[0, 0, 0] == -1 and out[0, 4, 4] > -1 + 0.05
+    clipped = {"method": "percentile", "low": 2, "high": 100, "mask": "nonzero", "reference": [0, 400]}
+    assert intensity.normalise(volume, *intensity.input_range(volume, clipped))[0, 4, 4] == -1

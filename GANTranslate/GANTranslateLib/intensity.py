@@ -2,8 +2,9 @@
 
 Three methods, each per domain:
 - ``window``: a fixed range (CT in HU), exactly invertible;
-- ``percentile``: the input's own low/high percentiles inside a foreground mask; outputs map back
-  onto the ``reference`` range measured on the training data (MR, arbitrary scanner units);
+- ``percentile``: the input's own low/high percentiles inside a foreground mask (or a ``fixed_low``
+  such as 0, so that dark tissue like CSF is never clipped onto the background value); outputs map
+  back onto the ``reference`` range measured on the training data (MR, arbitrary scanner units);
 - ``zscore``: mean/std inside the mask, clipped at ``clip`` standard deviations; outputs map back with
   the ``reference`` mean and std.
 """
@@ -44,7 +45,8 @@ def input_range(volume: np.ndarray, spec: Spec) -> tuple[float, float]:
             "check that the right volume was chosen"
         )
     if method == "percentile":
-        low, high = np.percentile(values, [spec["low"], spec["high"]])
+        high = float(np.percentile(values, spec["high"]))
+        low = float(spec["fixed_low"]) if "fixed_low" in spec else float(np.percentile(values, spec.get("low", 0)))
         if high <= low:
             raise GANTranslateError("the volume's intensities are constant; it cannot be translated")
         return float(low + high) / 2, float(high - low) / 2

@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
         "crop": [128, 128],
         "spacing": None,
         "orientation": "LPS",
-        "normalization": {"method": "percentile", "low": 0.5, "high": 99.5, "mask": "nonzero"},
+        "normalization": {"method": "percentile", "fixed_low": 0, "high": 99.5, "mask": "nonzero"},
         "normalization_by_domain": {},  # e.g. {CT: {method: window, min: -1024, max: 3000}}
         "foreground_probability": 0.9,
         "min_foreground_fraction": 0.05,

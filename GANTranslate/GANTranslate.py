@@ -1,0 +1,597 @@
+"""GANTranslate: translate a loaded volume into another contrast (T1, T2, FLAIR, CT...) with a GAN model.
+
+The module is thin: the Widget does GUI work, the Logic moves volumes between the scene and the engine
+(GANTranslateLib), and the engine runs in a background PythonSlicer process so the GUI never freezes,
+Cancel is immediate, and an out-of-memory crash cannot take Slicer down.
+"""
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import Annotated, Callable, Optional
+
+import qt
+import slicer
+import vtk
+from slicer import vtkMRMLScalarVolumeNode
+from slicer.i18n import tr as _
+from slicer.i18n import translate
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.ScriptedLoadableModule import (
+    ScriptedLoadableModule,
+    ScriptedLoadableModuleLogic,
+    ScriptedLoadableModuleTest,
+    ScriptedLoadableModuleWidget,
+)
+from slicer.util import VTKObservationMixin
+
+# Engine modules that need neither torch nor jsonschema at import time.
+from GANTranslateLib.background_run import RunRequest, child_environment, failure_message, parse_line, predict_command
+
+README_URL = "https://github.com/gantranslate/SlicerGANTranslate#readme"
+SETTINGS_PREFIX = "GANTranslate/"
+# Minimum versions; numpy, SimpleITK and torch are never replaced when Slicer already has them.
+REQUIREMENTS = {"torch": "torch>=2.2", "safetensors": "safetensors>=0.4", "monai": "monai>=1.3",
+                "jsonschema": "jsonschema>=4.18", "scikit-image": "scikit-image>=0.21", "tqdm": "tqdm>=4.60"}
+NEVER_REPLACE = ("numpy", "SimpleITK", "torch")
+
+
+class GANTranslate(ScriptedLoadableModule):
+    def __init__(self, parent):
+        ScriptedLoadableModule.__init__(self, parent)
+        self.parent.title = _("GAN Translate")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Filtering")]
+        self.parent.dependencies = []
+        self.parent.contributors = ["GANTranslate developers"]
+        self.parent.helpText = _(
+            "Translate a volume into another contrast with a GAN model: T1 to T2 or FLAIR, MRI to synthetic CT "
+            "in Hounsfield units, low-dose CT denoising, MR super-resolution. Choose the input volume, its "
+            "contrast, the target contrast and a model, then Apply; the result is a new volume with exactly "
+            "the input's geometry. Synthetic images can look convincing and still be wrong: check them "
+            "against the input. See the <a href=\"{url}\">documentation</a>."
+        ).format(url=README_URL)
+        self.parent.acknowledgementText = _(
+            "Bundled data: TCGA-LGG (The Cancer Imaging Archive, CC BY 3.0; Pedano et al. 2016, Clark et al. "
+            "2013) and the MNI ICBM152 templates (McConnell Brain Imaging Centre). Methods: pix2pix (Isola et "
+            "al. 2017), CycleGAN (Zhu et al. 2017), StarGAN and the unified multi-contrast GAN (Choi et al. "
+            "2018; Dai et al. 2020). Sliding-window inference by MONAI."
+        )
+
+
+@parameterNodeWrapper
+class GANTranslateParameterNode:
+    inputVolume: vtkMRMLScalarVolumeNode
+    outputVolume: vtkMRMLScalarVolumeNode
+    sourceDomain: str = ""
+    targetDomain: str = ""
+    modelId: str = ""
+    mode: Annotated[str, Choice(["auto", "slice", "patch"])] = "auto"
+    axis: Annotated[str, Choice(["", "axial", "coronal", "sagittal"])] = ""
+    patchSize: Annotated[int, WithinRange(0, 512)] = 0
+    overlap: Annotated[float, WithinRange(0.0, 0.9)] = 0.5
+    batchSize: Annotated[int, WithinRange(1, 256)] = 8
+    device: str = "auto"
+    fastMode: bool = False
+
+
+class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+    def __init__(self, parent=None) -> None:
+        ScriptedLoadableModuleWidget.__init__(self, parent)
+        VTKObservationMixin.__init__(self)
+        self.logic = None
+        self._parameterNode = None
+        self._parameterNodeGuiTag = None
+        self._models = []
+
+    def setup(self) -> None:
+        ScriptedLoadableModuleWidget.setup(self)
+        uiWidget = slicer.util.loadUI(self.resourcePath("UI/GANTranslate.ui"))
+        self.layout.addWidget(uiWidget)
+        self.ui = slicer.util.childWidgetVariables(uiWidget)
+        uiWidget.setMRMLScene(slicer.mrmlScene)
+        self.logic = GANTranslateLogic()
+
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.ui.applyButton.connect("clicked(bool)", self.onApplyButton)
+        self.ui.sourceSelector.connect("currentIndexChanged(int)", self.onSourceChanged)
+        self.ui.targetSelector.connect("currentIndexChanged(int)", self.onTargetChanged)
+        self.ui.modelSelector.connect("currentIndexChanged(int)", self.onModelChanged)
+        self.ui.modeSelector.connect("currentIndexChanged(int)", self.onAdvancedChanged)
+        self.ui.axisSelector.connect("currentIndexChanged(int)", self.onAdvancedChanged)
+        self.ui.deviceSelector.connect("currentIndexChanged(int)", self.onAdvancedChanged)
+        self.ui.addModelButton.connect("clicked(bool)", self.onAddModel)
+        self.ui.openModelsFolderButton.connect("clicked(bool)", self.onOpenModelsFolder)
+
+        self.populateDevices()
+        self.refreshModels()
+        self.initializeParameterNode()
+
+    def cleanup(self) -> None:
+        self.logic.cancel()
+        self.removeObservers()
+
+    def enter(self) -> None:
+        self.initializeParameterNode()
+
+    def exit(self) -> None:
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateApplyButton)
+
+    def onSceneStartClose(self, caller, event) -> None:
+        self.logic.cancel()
+        self.setParameterNode(None)
+
+    def onSceneEndClose(self, caller, event) -> None:
+        if self.parent.isEntered:
+            self.initializeParameterNode()
+
+    def initializeParameterNode(self) -> None:
+        self.setParameterNode(self.logic.getParameterNode())
+        if not self._parameterNode.inputVolume:
+            first = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+            if first:
+                self._parameterNode.inputVolume = first
+
+    def setParameterNode(self, inputParameterNode) -> None:
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateApplyButton)
+        self._parameterNode = inputParameterNode
+        if self._parameterNode:
+            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateApplyButton)
+            self.restoreChoices()
+            self.updateApplyButton()
+
+    # --- choices that depend on the installed models ----------------------------------------
+    def refreshModels(self) -> None:
+        self._models, problem = self.logic.installedModels()
+        if problem:
+            self.ui.statusLabel.text = problem
+        self.fillCombo(self.ui.sourceSelector, sorted({s for m in self._models for s, _t in m.card.directions}))
+
+    def fillCombo(self, combo, values, labels=None) -> None:
+        current = combo.currentData
+        combo.blockSignals(True)
+        combo.clear()
+        for i, value in enumerate(values):
+            combo.addItem(labels[i] if labels else value, value)
+        index = combo.findData(current) if current is not None else -1
+        combo.setCurrentIndex(index if index >= 0 else (0 if values else -1))
+        combo.blockSignals(False)
+
+    def restoreChoices(self) -> None:
+        p = self._parameterNode
+        for combo, value in ((self.ui.sourceSelector, p.sourceDomain),):
+            index = combo.findData(value)
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        self.onSourceChanged()
+        index = self.ui.targetSelector.findData(p.targetDomain)
+        if index >= 0:
+            self.ui.targetSelector.setCurrentIndex(index)
+        self.onTargetChanged()
+
+    def onSourceChanged(self, _index=None) -> None:
+        source = self.ui.sourceSelector.currentData
+        targets = sorted({t for m in self._models for s, t in m.card.directions if s == source})
+        self.fillCombo(self.ui.targetSelector, targets)
+        if self._parameterNode:
+            self._parameterNode.sourceDomain = source or ""
+        self.onTargetChanged()
+
+    def onTargetChanged(self, _index=None) -> None:
+        source, target = self.ui.sourceSelector.currentData, self.ui.targetSelector.currentData
+        models = [m for m in self._models if (source, target) in m.card.directions]
+        self.fillCombo(self.ui.modelSelector, [m.card.id for m in models], [m.card.name for m in models])
+        if self._parameterNode:
+            self._parameterNode.targetDomain = target or ""
+            index = self.ui.modelSelector.findData(self._parameterNode.modelId)
+            if index >= 0:
+                self.ui.modelSelector.setCurrentIndex(index)
+        self.onModelChanged()
+
+    def onModelChanged(self, _index=None) -> None:
+        model = self.selectedModel()
+        self.ui.modelCardLabel.text = self.logic.describeModel(model) if model else ""
+        if self._parameterNode:
+            self._parameterNode.modelId = model.card.id if model else ""
+        self.updateApplyButton()
+
+    def onAdvancedChanged(self, _index=None) -> None:
+        if not self._parameterNode:
+            return
+        self._parameterNode.mode = ["auto", "slice", "patch"][max(self.ui.modeSelector.currentIndex, 0)]
+        self._parameterNode.axis = ["", "axial", "coronal", "sagittal"][max(self.ui.axisSelector.currentIndex, 0)]
+        self._parameterNode.device = self.ui.deviceSelector.currentData or "auto"
+        qt.QSettings().setValue(SETTINGS_PREFIX + "LastDevice", self._parameterNode.device)
+
+    def selectedModel(self):
+        modelId = self.ui.modelSelector.currentData
+        return next((m for m in self._models if m.card.id == modelId), None)
+
+    def populateDevices(self) -> None:
+        devices = [("auto", _("Auto (GPU if available)"))] + self.logic.devices()
+        self.fillCombo(self.ui.deviceSelector, [d for d, _label in devices], [label for _d, label in devices])
+        last = qt.QSettings().value(SETTINGS_PREFIX + "LastDevice", "auto")
+        index = self.ui.deviceSelector.findData(last)
+        self.ui.deviceSelector.setCurrentIndex(max(index, 0))
+
+    # --- actions ------------------------------------------------------------------------------
+    def updateApplyButton(self, caller=None, event=None) -> None:
+        if self.logic.isRunning():
+            self.ui.applyButton.text, self.ui.applyButton.enabled = _("Cancel"), True
+            self.ui.applyButton.toolTip = _("Stop the translation; the scene is left unchanged.")
+            return
+        missing = self.missingInputs()
+        self.ui.applyButton.text = _("Apply")
+        self.ui.applyButton.enabled = not missing
+        self.ui.applyButton.toolTip = _("Translate the input volume.") if not missing else _("Missing: ") + ", ".join(missing)
+
+    def missingInputs(self) -> list:
+        p = self._parameterNode
+        missing = []
+        if not p or not p.inputVolume:
+            missing.append(_("an input volume"))
+        if not self.ui.sourceSelector.currentData:
+            missing.append(_("an input contrast (install a model first)"))
+        if not self.ui.targetSelector.currentData:
+            missing.append(_("a target contrast"))
+        if not self.selectedModel():
+            missing.append(_("a model"))
+        return missing
+
+    def onApplyButton(self) -> None:
+        if self.logic.isRunning():
+            self.logic.cancel()
+            self.ui.statusLabel.text = _("Cancelled; nothing was added to the scene.")
+            self.finishRun()
+            return
+        with slicer.util.tryWithErrorDisplay(_("Failed to start the translation."), waitCursor=True):
+            if not self.logic.ensureRequirements(confirm=True):
+                return
+            p = self._parameterNode
+            self.ui.logTextEdit.clear()
+            self.ui.progressBar.value, self.ui.progressBar.visible = 0, True
+            self.ui.statusLabel.text = _("Translating…")
+            self.logic.process(
+                p.inputVolume, p.outputVolume, self.selectedModel(), p.sourceDomain, p.targetDomain,
+                mode=p.mode, axis=p.axis or None, device=p.device, batchSize=p.batchSize,
+                patchSize=p.patchSize or None, overlap=p.overlap, fast=p.fastMode, wait=False,
+                onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished,
+            )
+            self.updateApplyButton()
+
+    def onProgress(self, fraction: float, stage: str) -> None:
+        self.ui.progressBar.value = int(100 * fraction)
+        self.ui.statusLabel.text = _("Translating: {stage}…").format(stage=stage)
+
+    def onLog(self, text: str) -> None:
+        self.ui.logTextEdit.appendPlainText(text)
+
+    def onFinished(self, outputNode, error: Optional[str]) -> None:
+        if error:
+            self.ui.statusLabel.text = error
+            slicer.util.errorDisplay(_("Translation failed: {error}").format(error=error))
+        else:
+            self._parameterNode.outputVolume = outputNode
+            seconds = outputNode.GetAttribute("GANTranslate.Seconds")
+            self.ui.statusLabel.text = _("Done: {name} ({seconds} s).").format(name=outputNode.GetName(), seconds=seconds)
+        self.finishRun()
+
+    def finishRun(self) -> None:
+        self.ui.progressBar.visible = False
+        self.updateApplyButton()
+
+    def onAddModel(self) -> None:
+        folder = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(), _("Choose a model package folder"))
+        if not folder:
+            return
+        with slicer.util.tryWithErrorDisplay(_("This folder is not a valid model package."), waitCursor=True):
+            name = self.logic.addModelPackage(folder)
+            self.refreshModels()
+            self.restoreChoices()
+            self.ui.statusLabel.text = _("Added model {name}.").format(name=name)
+
+    def onOpenModelsFolder(self) -> None:
+        folder = self.logic.userModelsFolder()
+        os.makedirs(folder, exist_ok=True)
+        qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(folder))
+
+
+class GANTranslateLogic(ScriptedLoadableModuleLogic):
+    """Everything but the GUI: usable from scripts and tests (``process(..., wait=True)``)."""
+
+    def __init__(self) -> None:
+        ScriptedLoadableModuleLogic.__init__(self)
+        self._process = None
+        self._run = None
+
+    def getParameterNode(self):
+        return GANTranslateParameterNode(super().getParameterNode())
+
+    # --- models and devices ---------------------------------------------------------------------
+    def userModelsFolder(self) -> str:
+        folder = qt.QSettings().value(SETTINGS_PREFIX + "ModelsFolder", "")
+        if folder:
+            os.environ["GANTRANSLATE_MODELS"] = folder
+        from GANTranslateLib.model_registry import user_models_folder
+
+        return str(user_models_folder())
+
+    def installedModels(self):
+        """(packages, problem): bundled and user models; a problem text when they cannot be read yet."""
+        self.userModelsFolder()
+        try:
+            from GANTranslateLib.model_registry import list_packages
+        except ImportError as error:
+            return [], _("Press Apply to install the Python packages GANTranslate needs ({name}).").format(name=error.name)
+        return list_packages(), None
+
+    def describeModel(self, package) -> str:
+        card = package.card.data
+        metrics = card.get("metrics", {}).get("validation", {})
+        scores = ", ".join(f"{k.upper()} {metrics[k]:.3g}" for k in ("psnr", "ssim", "nmae") if k in metrics)
+        rows = [f"<b>{card['name']}</b> ({card['id']} {card['version']})",
+                _("Task: {task}; {mode}").format(task=card["task"], mode=card["mode"].upper()),
+                _("Trained on: {data}").format(data=card.get("training_data", _("not stated"))),
+                _("Validation: {scores}").format(scores=scores or _("not reported")),
+                _("Licence: {licence}").format(licence=card["license"])]
+        if card.get("intended_use"):
+            rows.append(f"<i>{card['intended_use']}</i>")
+        return "<br>".join(rows)
+
+    def addModelPackage(self, folder: str) -> str:
+        from GANTranslateLib.model_package import load_package
+
+        package = load_package(folder)  # validates the card before anything is copied
+        destination = os.path.join(self.userModelsFolder(), package.card.id)
+        if os.path.exists(destination):
+            shutil.rmtree(destination)
+        shutil.copytree(folder, destination)
+        return package.card.id
+
+    def devices(self) -> list:
+        """Each CUDA GPU by name when torch is already importable (never installs), and the CPU."""
+        devices = []
+        try:
+            import torch
+
+            devices = [(f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())]
+        except ImportError:
+            pass
+        return devices + [("cpu", _("CPU (slow)"))]
+
+    # --- dependencies ---------------------------------------------------------------------------
+    def missingRequirements(self) -> list:
+        from importlib.metadata import PackageNotFoundError, version
+
+        missing = []
+        for name, requirement in REQUIREMENTS.items():
+            try:
+                version(name)
+            except PackageNotFoundError:
+                missing.append(requirement)
+        return missing
+
+    def ensureRequirements(self, confirm: bool = True) -> bool:
+        """Install what is missing, after asking; never at import, never replacing numpy/SimpleITK/torch."""
+        missing = self.missingRequirements()
+        if not missing:
+            return True
+        text = _("GANTranslate needs these Python packages: {packages}. Install them now?").format(packages=", ".join(missing))
+        if confirm and not slicer.util.confirmOkCancelDisplay(text):
+            return False
+        if any(r.startswith("torch") for r in missing):
+            self.installTorch()
+        others = [r for r in missing if not r.startswith(NEVER_REPLACE)]
+        if others:
+            slicer.util.pip_install(others)
+        return not self.missingRequirements()
+
+    def installTorch(self) -> None:
+        """Through the PyTorch extension when present: it picks the CUDA build that fits this machine."""
+        try:
+            import PyTorchUtils
+
+            PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=False, torchVersionRequirement=">=2.2")
+        except ImportError:
+            slicer.util.pip_install([REQUIREMENTS["torch"]])
+
+    # --- running ----------------------------------------------------------------------------------
+    def pythonExecutable(self) -> str:
+        return shutil.which("PythonSlicer") or sys.executable
+
+    def isRunning(self) -> bool:
+        return self._process is not None
+
+    def process(self, inputVolume, outputVolume, model, source: str, target: str, mode: str = "auto",
+                axis: Optional[str] = None, device: str = "auto", batchSize: int = 8, patchSize: Optional[int] = None,
+                overlap: Optional[float] = None, fast: bool = False, wait: bool = True,
+                onProgress: Optional[Callable] = None, onLog: Optional[Callable] = None,
+                onFinished: Optional[Callable] = None):
+        """Translate ``inputVolume``; returns the output node when ``wait`` (else None, see ``onFinished``).
+
+        The output node is created only when the translation succeeded, so a failure or Cancel leaves
+        the scene as it was.
+        """
+        if not inputVolume or model is None:
+            raise ValueError(_("Choose an input volume and a model."))
+        if self.isRunning():
+            raise RuntimeError(_("A translation is already running; cancel it first."))
+        workDir = slicer.util.tempDirectory("GANTranslate")
+        from GANTranslateLib import volume_mrml
+
+        inputPath, outputPath = os.path.join(workDir, "input.nrrd"), os.path.join(workDir, "output.nrrd")
+        volume_mrml.write_volume(inputVolume, inputPath)
+        request = RunRequest(
+            model=str(model.path), input_path=inputPath, output_path=outputPath, source=source, target=target,
+            mode=mode, axis=axis, device=device, batch_size=batchSize,
+            patch_size=(patchSize,) * 3 if patchSize else None, overlap=overlap if mode != "slice" else None,
+            precision="fast" if fast else "exact",
+        )
+        self._run = {"input": inputVolume, "output": outputVolume, "model": model, "target": target, "source": source,
+                     "outputPath": outputPath, "workDir": workDir, "started": time.time(), "device": device,
+                     "stderr": [], "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None}
+        command = predict_command(self.pythonExecutable(), request)
+        logging.info("GANTranslate: %s", " ".join(command))
+        if wait:
+            return self._runBlocking(command, child_environment(device))
+        self._startBackground(command, child_environment(device))
+        return None
+
+    def _runBlocking(self, command, env):
+        self._process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for line in self._process.stdout:
+                self._handleLine(line)
+            stderr = self._process.stderr.read()
+            exitCode = self._process.wait()
+        finally:
+            self._process = None
+        self._run["stderr"].append(stderr)
+        return self._finish(exitCode)
+
+    def _startBackground(self, command, env) -> None:
+        process = qt.QProcess()
+        environment = qt.QProcessEnvironment()
+        for key, value in env.items():
+            environment.insert(key, value)
+        process.setProcessEnvironment(environment)
+        process.connect("readyReadStandardOutput()", self._readStdout)
+        process.connect("readyReadStandardError()", self._readStderr)
+        process.connect("finished(int,QProcess::ExitStatus)", self._onProcessFinished)
+        self._process = process
+        process.start(command[0], command[1:])
+
+    def _readStdout(self) -> None:
+        if self._process is not None:
+            for line in bytes(self._process.readAllStandardOutput()).decode(errors="replace").splitlines():
+                self._handleLine(line)
+
+    def _readStderr(self) -> None:
+        if self._process is not None:
+            text = bytes(self._process.readAllStandardError()).decode(errors="replace")
+            self._run["stderr"].append(text)
+            if self._run["onLog"]:
+                self._run["onLog"](text.rstrip())
+
+    def _onProcessFinished(self, exitCode, exitStatus) -> None:
+        if self._process is None:  # cancelled
+            return
+        self._readStdout()
+        self._readStderr()
+        crashed = exitStatus == qt.QProcess.CrashExit
+        self._process = None
+        self._finish(-9 if crashed else exitCode)
+
+    def _handleLine(self, line: str) -> None:
+        event = parse_line(line)
+        if event is None:
+            if line.strip() and self._run["onLog"]:
+                self._run["onLog"](line.rstrip())
+            return
+        if event.kind == "done":
+            self._run["result"] = event.fields
+        if self._run["onProgress"]:
+            self._run["onProgress"](event.fraction, event.stage)
+        if self._run["onLog"]:
+            self._run["onLog"](line.rstrip())
+
+    def _finish(self, exitCode: int):
+        run, self._run = self._run, None
+        try:
+            if exitCode != 0 or not os.path.exists(run["outputPath"]):
+                raise RuntimeError(failure_message("".join(run["stderr"]), exitCode))
+            outputNode = self._importResult(run)
+        except Exception as error:  # reported to the caller; the scene is unchanged
+            if run["onFinished"]:
+                run["onFinished"](None, str(error))
+                return None
+            raise
+        finally:
+            shutil.rmtree(run["workDir"], ignore_errors=True)
+        if run["onFinished"]:
+            run["onFinished"](outputNode, None)
+        return outputNode
+
+    def _importResult(self, run):
+        from GANTranslateLib import volume_mrml
+
+        inputNode, target = run["input"], run["target"]
+        outputNode = run["output"] or volume_mrml.create_output_node(slicer.mrmlScene, inputNode, target)
+        volume_mrml.read_result(run["outputPath"], outputNode, inputNode)
+        volume_mrml.place_beside(slicer.mrmlScene, inputNode, outputNode)
+        result = run["result"] or {}
+        card = run["model"].card
+        volume_mrml.record_provenance(
+            outputNode, ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
+            Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1))
+        self.showResult(inputNode, outputNode, target)
+        return outputNode
+
+    def showResult(self, inputNode, outputNode, target: str) -> None:
+        from GANTranslateLib import volume_mrml
+        from GANTranslateLib.model_card import is_ct_domain
+
+        volume_mrml.set_display(outputNode, target)  # explicit CT window/level, kept if the preset is missing
+        if is_ct_domain(target):
+            slicer.modules.volumes.logic().ApplyVolumeDisplayPreset(outputNode.GetDisplayNode(), "CT_ABDOMEN")
+        slicer.util.setSliceViewerLayers(background=outputNode, foreground=inputNode, foregroundOpacity=0.5)
+        slicer.util.resetSliceViews()
+
+    def cancel(self) -> None:
+        """Kill the background process; nothing is added to the scene."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if isinstance(process, subprocess.Popen):
+            process.kill()
+        else:
+            process.kill()
+            process.waitForFinished(3000)
+        if self._run:
+            shutil.rmtree(self._run["workDir"], ignore_errors=True)
+        self._run = None
+
+
+class GANTranslateTest(ScriptedLoadableModuleTest):
+    """Runs in a real Slicer: the whole flow on the bundled sample and model, on the CPU."""
+
+    def setUp(self):
+        slicer.mrmlScene.Clear()
+
+    def runTest(self):
+        self.setUp()
+        self.test_translate_sample_keeps_geometry()
+
+    def test_translate_sample_keeps_geometry(self):
+        self.delayDisplay("Loading the bundled sample")
+        moduleDir = os.path.dirname(slicer.util.modulePath("GANTranslate"))
+        repository = os.path.dirname(moduleDir)
+        sample = os.path.join(repository, "Resources", "SampleData", "TCGA-FG-6692-holdout", "T1.nii.gz")
+        inputNode = slicer.util.loadVolume(sample)
+        logic = GANTranslateLogic()
+        self.assertTrue(logic.ensureRequirements(confirm=False))
+        models, problem = logic.installedModels()
+        self.assertIsNone(problem)
+        model = next(m for m in models if ("T1", "T2") in m.card.directions)
+        self.delayDisplay(f"Translating with {model.card.id} on the CPU")
+        outputNode = logic.process(inputNode, None, model, "T1", "T2", device="cpu", wait=True)
+        self.assertEqual(outputNode.GetName(), inputNode.GetName() + " → T2")
+        inputMatrix, outputMatrix = vtk.vtkMatrix4x4(), vtk.vtkMatrix4x4()
+        inputNode.GetIJKToRASMatrix(inputMatrix)
+        outputNode.GetIJKToRASMatrix(outputMatrix)
+        for i in range(4):
+            for j in range(4):
+                self.assertEqual(inputMatrix.GetElement(i, j), outputMatrix.GetElement(i, j))
+        self.assertEqual(inputNode.GetImageData().GetDimensions(), outputNode.GetImageData().GetDimensions())
+        self.assertEqual(outputNode.GetAttribute("GANTranslate.ModelId"), model.card.id)
+        values = slicer.util.arrayFromVolume(outputNode)
+        self.assertGreater(float(values.std()), 0.0)
+        self.delayDisplay("Test passed")

@@ -1,0 +1,71 @@
+"""Load the module's .ui with Qt (PySide6, offscreen) the way a user would see it, without Slicer.
+
+Slicer's own widgets (qMRMLNodeComboBox, ctkCollapsibleButton) are unknown to plain Qt, so the loader
+builds the base class the .ui declares for them; the layout, labels and tooltips are the module's.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+UI_FILE = REPO / "GANTranslate" / "Resources" / "UI" / "GANTranslate.ui"
+
+
+def load_panel():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QFile
+    from PySide6.QtUiTools import QUiLoader
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    loader = QUiLoader()
+    for custom, base in (("qMRMLNodeComboBox", "QComboBox"), ("ctkCollapsibleButton", "QGroupBox"), ("qMRMLWidget", "QWidget")):
+        loader.registerCustomWidget(type(custom, (getattr(__import__("PySide6.QtWidgets", fromlist=[base]), base),), {}))
+    handle = QFile(str(UI_FILE))
+    handle.open(QFile.ReadOnly)
+    panel = loader.load(handle)
+    handle.close()
+    if panel is None:
+        raise RuntimeError(loader.errorString())
+    return app, panel
+
+
+def fill_like_slicer(panel) -> None:
+    """What the panel shows with the bundled sample loaded and the bundled models installed."""
+    from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QPushButton
+
+    def combo(name, *items):
+        box = panel.findChild(QComboBox, name)
+        box.clear()
+        box.addItems(list(items))
+
+    combo("inputSelector", "TCGA-FG-6692 T1")
+    combo("sourceSelector", "T1", "T1c", "T2", "FLAIR")
+    combo("targetSelector", "T2", "FLAIR", "T1c", "CT")
+    combo("modelSelector", "T1 → T2 (pix2pix, axial 2D)")
+    combo("outputSelector", "Create new volume")
+    combo("deviceSelector", "Auto (GPU if available)", "CPU (slow)")
+    panel.findChild(QLabel, "modelCardLabel").setText(
+        "<b>T1 → T2 (pix2pix, axial 2D)</b> (t1-to-t2-pix2pix-2d 1.0.0)<br>Task: translation; 2D<br>"
+        "Trained on: TCGA-FG-6692 (TCIA TCGA-LGG), axial slices 70-89 held out<br>"
+        "Licence: CC-BY-4.0<br><i>Research use only; not for clinical decisions.</i>")
+    for box in panel.findChildren(QGroupBox):
+        box.setTitle(box.property("text") or box.objectName())
+    apply = panel.findChild(QPushButton, "applyButton")
+    apply.setEnabled(True)
+    panel.findChild(QLabel, "statusLabel").setText("Done: TCGA-FG-6692 T1 → T2 (4.1 s).")
+    panel.resize(420, 640)
+
+
+def screenshot(path: Path) -> Path:
+    app, panel = load_panel()
+    fill_like_slicer(panel)
+    panel.show()
+    app.processEvents()
+    panel.grab().save(str(path))
+    return path
+
+
+if __name__ == "__main__":
+    print(screenshot(REPO / "Resources" / "Screenshot01.png"))

@@ -1,0 +1,31 @@
+"""The extension is whole: every script and resource of the module is listed in its CMakeLists."""
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MODULE_DIR = REPO / "GANTranslate"
+
+
+def listed() -> set[str]:
+    text = (MODULE_DIR / "CMakeLists.txt").read_text()
+    return {m.replace("${MODULE_NAME}", "GANTranslate") for m in re.findall(r"^\s+([\w${}/.]+\.(?:py|json|png|ui))\s*$", text, re.M)}
+
+
+def test_every_python_file_is_listed() -> None:
+    files = {str(p.relative_to(MODULE_DIR)) for p in MODULE_DIR.rglob("*.py") if "__pycache__" not in p.parts}
+    assert files - listed() == set(), f"not in GANTranslate/CMakeLists.txt: {sorted(files - listed())}"
+
+
+def test_every_listed_file_exists() -> None:
+    missing = [f for f in listed() if not (MODULE_DIR / f).exists()]
+    assert not missing, missing
+
+
+def test_extension_metadata() -> None:
+    top = (REPO / "CMakeLists.txt").read_text()
+    for key in ("EXTENSION_HOMEPAGE", "EXTENSION_CATEGORY", "EXTENSION_CONTRIBUTORS", "EXTENSION_DESCRIPTION",
+                "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS", "EXTENSION_DEPENDS"):
+        assert re.search(rf'set\({key} "[^"]+"\)', top), key
+    assert "add_subdirectory(GANTranslate)" in top
+    module = (MODULE_DIR / "GANTranslate.py").read_text()
+    assert "acknowledgementText = _(" in module and "contributors = [" in module
