@@ -41,6 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write")
     export.add_argument("--checkpoint", choices=["best", "last"], default="best",
                         help="best validation checkpoint (default; falls back to last when there is none)")
+    export.add_argument("--evaluation", type=Path, help="a summary.json from 'gantranslate evaluate' to record in the card")
     export.set_defaults(run=_export)
     args = parser.parse_args(argv)
     try:
@@ -65,7 +66,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_run(run_dir: Path, output: Path, which: str = "best"):
+def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Path | None = None):
     config = load_config(run_dir / CONFIG_NAME)
     path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
     state = load_checkpoint(path, torch.device("cpu"))
@@ -78,12 +79,14 @@ def export_run(run_dir: Path, output: Path, which: str = "best"):
     metrics = None
     if "step" in best:
         metrics = {"validation": best, "checkpoint": path.name}
+    if evaluation is not None:
+        metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
     card = build_card(config, json.loads(state["normalization"]), model.export_generator(), metrics)
     return export_package(card, model.export_generator().eval(), output)
 
 
 def _export(args: argparse.Namespace) -> int:
-    package = export_run(args.run_dir, args.output, args.checkpoint)
+    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation)
     print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
     return 0
 

@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "loss": {
         "gan": "lsgan",
+        "adversarial": 1.0,  # weight of the generator's adversarial term (0: a plain regression network)
         "l1": 100.0,  # pix2pix: L1 to the target; unified: L1 to the target where pairs exist
         "cycle": 10.0,  # cyclegan: cycle consistency; unified: reconstruction back to the source domain
         "identity": 0.5,  # cyclegan: identity loss, as a fraction of 'cycle'

@@ -28,6 +28,7 @@ class GANModel(nn.Module):
         self.config = config
         self.dims = config["data"]["dims"]
         self.adversarial = AdversarialLoss(config["loss"]["gan"])
+        self.adversarial_weight = float(config["loss"]["adversarial"])
         self.ssim = SSIMLoss(self.dims) if config["loss"]["ssim"] else None
 
     # --- construction helpers -------------------------------------------------------------

@@ -26,8 +26,8 @@ class CycleGAN(GANModel):
         cycle_a = weights["cycle"] * F.l1_loss(self.generator_ba(fake_b), a)
         cycle_b = weights["cycle"] * F.l1_loss(self.generator_ab(fake_a), b)
         terms = {
-            "G_adv_AB": self.adversarial.generator(self.discriminator_b(fake_b)),
-            "G_adv_BA": self.adversarial.generator(self.discriminator_a(fake_a)),
+            "G_adv_AB": self.adversarial_weight * self.adversarial.generator(self.discriminator_b(fake_b)),
+            "G_adv_BA": self.adversarial_weight * self.adversarial.generator(self.discriminator_a(fake_a)),
             "cycle_A": cycle_a,
             "cycle_B": cycle_b,
         }

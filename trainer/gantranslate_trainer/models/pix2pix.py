@@ -19,7 +19,7 @@ class Pix2Pix(GANModel):
         source, target = batch["source"], batch["target"]
         set_requires_grad([self.discriminator], False)
         fake = self.generator(source)
-        adversarial = self.adversarial.generator(self.discriminator(torch.cat([source, fake], 1)))
+        adversarial = self.adversarial_weight * self.adversarial.generator(self.discriminator(torch.cat([source, fake], 1)))
         l1 = self.config["loss"]["l1"] * F.l1_loss(fake, target)
         extra = self.image_losses(fake, target)
         loss = adversarial + l1 + sum(extra.values())

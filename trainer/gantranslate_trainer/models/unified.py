@@ -28,7 +28,7 @@ class UnifiedGAN(GANModel):
         fake = self.generator(x, target_domain)
         realism, domain_logits = self.discriminator.forward_with_domain(fake)
         terms = {
-            "G_adv": self.adversarial.generator(realism),
+            "G_adv": self.adversarial_weight * self.adversarial.generator(realism),
             "G_domain": weights["domain"] * F.cross_entropy(domain_logits, target_domain),
             "reconstruction": weights["cycle"] * F.l1_loss(self.generator(fake, source_domain), x),
         }

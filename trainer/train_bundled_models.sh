@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Reproduce the bundled models: prepare the data, train, evaluate on the held-out slab, export.
+#   bash trainer/train_bundled_models.sh [config-name ...]     (default: all bundled models)
+# Each model takes 10-30 minutes on a 2-core CPU. Needs ../shared/data (or SHARED_DATA=...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared="${SHARED_DATA:-../shared/data}"
+models="GANTranslate/Resources/Models"
+[ -f data/tcga_fg6692/dataset.json ] || python trainer/datasets/prepare_shared_data.py tcga "$shared" data/tcga_fg6692
+[ -f data/mni_templates/dataset.json ] || python trainer/datasets/prepare_shared_data.py mni "$shared" data/mni_templates
+
+configs=("$@")
+[ ${#configs[@]} -gt 0 ] || configs=(t1_to_t2_pix2pix t2_to_t1_pix2pix unified_t1_t1c_t2_flair mr_to_ct_template_pix2pix)
+
+for name in "${configs[@]}"; do
+  config="trainer/configs/$name.yaml"
+  run="runs/$name"
+  if [ -f "$run/last.pt" ]; then
+    gantranslate-train train --resume "$run" --quiet
+  else
+    gantranslate-train train "$config" --run-dir "$run" --quiet
+  fi
+  id=$(python -c "import yaml,sys; print(yaml.safe_load(open('$config'))['export']['id'])")
+  root=$(python -c "import yaml; print(yaml.safe_load(open('$run/config.yaml'))['data']['root'])")
+  gantranslate-train export "$run" -o "$run/model"
+  # every direction the model is shipped for, scored on the held-out slab against the LUT baseline
+  python - "$run" "$root" <<'PY'
+import json, subprocess, sys
+from pathlib import Path
+run, root = Path(sys.argv[1]), sys.argv[2]
+card = json.loads((run / "model" / "model.json").read_text())
+pairs = card["directions"] if len(card["directions"]) <= 4 else [d for d in card["directions"] if d[0] == card["domains"][0]] + [[card["domains"][2], card["domains"][0]]]
+summaries = {}
+for source, target in pairs:
+    out = run / "evaluation" / f"{source}_to_{target}"
+    subprocess.run(["gantranslate", "evaluate", "--dataset", root, "--source", source, "--target", target,
+                    "-m", str(run / "model"), "-o", str(out)], check=True)
+    summaries[f"{source}->{target}"] = json.loads((out / "summary.json").read_text())
+(run / "evaluation" / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n")
+PY
+  gantranslate-train export "$run" -o "$models/$id" --evaluation "$run/evaluation/summary.json"
+done
