@@ -130,3 +130,10 @@ def test_invalid_package_and_output(tmp_path: Path, identity_package, oblique_t1
 def test_console_script_reports_errors_with_exit_status(tmp_path: Path) -> None:
     done = run_cli("predict", "-m", str(tmp_path), "-i", str(tmp_path / "x.nii.gz"), "-o", str(tmp_path / "y.nii.gz"))
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_fast_mode_is_refused_when_its_measured_error_is_too_large(tmp_path: Path, oblique_t1: Path, capsys) -> None:
+    package = make_package(tmp_path / "p", fast_mode={"psnr_db": 31.0, "mean_abs": 12.0, "allowed": False})
+    out = tmp_path / "o.nii.gz"
+    assert main(["predict", "-m", str(package.path), "-i", str(oblique_t1), "-o", str(out), "--precision", "fast"]) == 1
+    assert "refuses fast mode" in capsys.readouterr().err and not out.exists()

@@ -116,6 +116,12 @@ def translate_image(
             f"model '{card.id}' is a {card.mode.upper()} model; it runs {'slice' if card.mode == '2d' else 'patch'}-wise, not {mode}-wise"
         )
     device = resolve_device(options.device)
+    measured = card.data.get("fast_mode", {})
+    if options.precision == "fast" and measured.get("allowed") is False:
+        raise GANTranslateError(
+            f"model '{card.id}' refuses fast mode: it moves the output too far ({measured.get('psnr_db', 0):.1f} dB "
+            f"PSNR vs exact, mean difference {measured.get('mean_abs', 0):.2f}); use --precision exact"
+        )
     progress("loading model", 0, 1)
     network = (network or package.build_network()).to(device)
 
