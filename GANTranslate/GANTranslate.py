@@ -167,10 +167,9 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def restoreChoices(self) -> None:
         p = self._parameterNode
-        for combo, value in ((self.ui.sourceSelector, p.sourceDomain),):
-            index = combo.findData(value)
-            if index >= 0:
-                combo.setCurrentIndex(index)
+        index = self.ui.sourceSelector.findData(p.sourceDomain)
+        if index >= 0:
+            self.ui.sourceSelector.setCurrentIndex(index)
         self.onSourceChanged()
         index = self.ui.targetSelector.findData(p.targetDomain)
         if index >= 0:

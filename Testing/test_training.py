@@ -152,3 +152,26 @@ def test_two_process_torchrun_trains_and_exports(tmp_path: Path) -> None:
                                 "-i", str(HOLDOUT / "T1.nii.gz"), "-o", str(out)], capture_output=True, text=True)
     assert predicted.returncode == 0, predicted.stderr
     assert find_package(package.path).card.id == package.card.id and out.exists()
+
+
+def test_pairs_made_on_the_fly_by_a_degradation(tmp_path: Path) -> None:
+    config = tiny_config("pix2pix", "data.source=T1_LR", "data.target=T1",
+                         "data.degradation={kind: low_resolution_mr, factor: 2, from: T1, to: T1_LR}", "data.axis=coronal",
+                         "data.crop=[32, 32]", steps=2)
+    train(config, tmp_path / "run", quiet=True)
+    package = export_run(tmp_path / "run", tmp_path / "model")
+    assert package.card.directions == [("T1_LR", "T1")] and "low_resolution_mr" in package.card.data["description"]
+
+
+def test_degrade_command_adds_a_domain_to_a_dataset(tmp_path: Path) -> None:
+    import shutil
+
+    from gantranslate_trainer.cli import main
+
+    root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
+    assert main(["degrade", str(root), "--kind", "low_resolution_mr", "--from", "T2", "--to", "T2_LR"]) == 0
+    manifest = json.loads((root / "dataset.json").read_text())
+    assert "T2_LR" in manifest["domains"] and manifest["degradations"]["T2_LR"]["factor"] == 2
+    clean = sitk.ReadImage(str(root / "TCGA-FG-6692-holdout" / "T2.nii.gz"))
+    made = sitk.ReadImage(str(root / "TCGA-FG-6692-holdout" / "T2_LR.nii.gz"))
+    assert_same_geometry(made, clean)

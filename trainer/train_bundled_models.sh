@@ -8,9 +8,12 @@ shared="${SHARED_DATA:-../shared/data}"
 models="GANTranslate/Resources/Models"
 [ -f data/tcga_fg6692/dataset.json ] || python trainer/datasets/prepare_shared_data.py tcga "$shared" data/tcga_fg6692
 [ -f data/mni_templates/dataset.json ] || python trainer/datasets/prepare_shared_data.py mni "$shared" data/mni_templates
+grep -q LDCT data/mni_templates/dataset.json || gantranslate-train degrade data/mni_templates --kind low_dose_ct --from CT --to LDCT --dose 0.25
+grep -q T1_LR data/tcga_fg6692/dataset.json || gantranslate-train degrade data/tcga_fg6692 --kind low_resolution_mr --from T1 --to T1_LR --factor 2
 
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(t1_to_t2_pix2pix t2_to_t1_pix2pix unified_t1_t1c_t2_flair mr_to_ct_template_pix2pix)
+[ ${#configs[@]} -gt 0 ] || configs=(t1_to_t2_pix2pix t2_to_t1_pix2pix unified_t1_t1c_t2_flair mr_to_ct_template_pix2pix
+           ldct_denoise_template_pix2pix t1_superresolution_pix2pix)
 
 for name in "${configs[@]}"; do
   config="trainer/configs/$name.yaml"

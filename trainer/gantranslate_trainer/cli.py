@@ -43,6 +43,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="best validation checkpoint (default; falls back to last when there is none)")
     export.add_argument("--evaluation", type=Path, help="a summary.json from 'gantranslate evaluate' to record in the card")
     export.set_defaults(run=_export)
+    degrade = commands.add_parser("degrade", help="add a degraded domain (low-dose CT, low-resolution MR) to a dataset")
+    degrade.add_argument("dataset", type=Path)
+    degrade.add_argument("--kind", choices=["low_dose_ct", "low_resolution_mr"], required=True)
+    degrade.add_argument("--from", dest="clean", required=True, help="the clean domain, e.g. CT or T1")
+    degrade.add_argument("--to", dest="made", required=True, help="the new domain's name, e.g. LDCT or T1_LR")
+    degrade.add_argument("--dose", type=float, default=0.25, help="low_dose_ct: dose fraction")
+    degrade.add_argument("--factor", type=int, default=2, help="low_resolution_mr: slice thickening factor")
+    degrade.add_argument("--kspace-fraction", type=float, default=1.0, help="low_resolution_mr: in-plane k-space kept")
+    degrade.add_argument("--seed", type=int, default=0)
+    degrade.set_defaults(run=_degrade)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -66,6 +76,29 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _degrade(args: argparse.Namespace) -> int:
+    from GANTranslateLib.dataset_folder import read_dataset
+    from GANTranslateLib.image_io import read_volume, write_volume_atomic
+
+    from .degradations import degrade
+
+    dataset = read_dataset(args.dataset)
+    spec = {"kind": args.kind, "dose": args.dose, "factor": args.factor, "kspace_fraction": args.kspace_fraction}
+    for index, subject in enumerate(dataset.subjects()):
+        if args.clean not in subject.files:
+            continue
+        made = degrade(read_volume(subject.files[args.clean]), spec, seed=args.seed + index)
+        write_volume_atomic(made, args.dataset / subject.name / f"{args.made}.nii.gz")
+    manifest_path = args.dataset / "dataset.json"
+    manifest = json.loads(manifest_path.read_text())
+    if args.made not in manifest["domains"]:
+        manifest["domains"].append(args.made)
+    manifest.setdefault("degradations", {})[args.made] = {"from": args.clean, **spec, "seed": args.seed}
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"wrote {args.made} for every subject with {args.clean} in {args.dataset}")
+    return 0
+
+
 def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Path | None = None):
     config = load_config(run_dir / CONFIG_NAME)
     path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
@@ -81,7 +114,7 @@ def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Pat
         metrics = {"validation": best, "checkpoint": path.name}
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
-    card = build_card(config, json.loads(state["normalization"]), model.export_generator(), metrics)
+    card = build_card(config, json.loads(state["normalization"]), metrics)
     return export_package(card, model.export_generator().eval(), output)
 
 

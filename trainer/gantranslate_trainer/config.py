@@ -39,7 +39,9 @@ DEFAULTS: dict[str, Any] = {
         "min_foreground_fraction": 0.05,
         "patches_per_subject": 64,  # 3D: windows drawn per subject and epoch
         "augment": {"enabled": True, "flip_left_right": True, "rotate_degrees": 10.0, "scale": 0.1, "intensity": 0.1},
-        "degradation": None,  # {kind: low_dose_ct, dose: 0.25} or {kind: low_resolution_mr, factor: 2}
+        # pairs made on the fly: {kind: low_dose_ct, dose: 0.25, from: CT, to: LDCT}
+        # or {kind: low_resolution_mr, factor: 2, from: T1, to: T1_LR} (see degradations.py)
+        "degradation": None,
         "cache": True,
     },
     "network": {

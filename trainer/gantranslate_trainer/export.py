@@ -25,8 +25,7 @@ def directions(config: dict) -> list[list[str]]:
     return [domains]
 
 
-def build_card(config: dict, normalization: dict[str, dict[str, Any]], generator: nn.Module,
-               metrics: dict[str, Any] | None = None) -> ModelCard:
+def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None) -> ModelCard:
     data, export = config["data"], config["export"]
     domains = run_domains(config)
     model_id = export["id"] or f"{config['model']}-{'-'.join(domains)}-{data['dims']}d".lower()

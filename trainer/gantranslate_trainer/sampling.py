@@ -49,6 +49,9 @@ class TrainingSamples(Dataset):
         if not self.items:
             raise ValueError("no training slices or patches with enough foreground; lower data.min_foreground_fraction")
         self.by_domain = {d: [i for i, s in enumerate(subjects) if d in s.volumes] for d in plan.domains}
+        self.positions: dict[int, list[int]] = {}
+        for subject_index, position in self.items:
+            self.positions.setdefault(subject_index, []).append(position)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -82,8 +85,8 @@ class TrainingSamples(Dataset):
         if p.kind == "unpaired":
             source, target = p.domains
             a = self._crop_pair(subject, position, source, None, rng)
-            other = self.subjects[rng.choice(self.by_domain[target])]
-            b = self._crop_pair(other, self._random_position(other, rng), target, None, rng)
+            other_index = int(rng.choice(self.by_domain[target]))
+            b = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng)
             return {"source": a["source"], "target": b["source"]}
         available = [d for d in p.domains if d in subject.volumes]
         source = available[rng.integers(len(available))]
@@ -93,18 +96,22 @@ class TrainingSamples(Dataset):
             sample["paired"] = torch.tensor(True)
         else:
             sample = self._crop_pair(subject, position, source, None, rng)
-            other = self.subjects[rng.choice(self.by_domain[target])]
-            sample["target"] = self._crop_pair(other, self._random_position(other, rng), target, None, rng)["source"][-1:]
+            other_index = int(rng.choice(self.by_domain[target]))
+            other = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng)
+            sample["target"] = other["source"][-1:]
             sample["paired"] = torch.tensor(False)
         sample["source_domain"] = torch.tensor(p.domains.index(source))
         sample["target_domain"] = torch.tensor(p.domains.index(target))
         return sample
 
-    def _random_position(self, subject: PreparedSubject, rng: np.random.Generator) -> int:
+    def _random_position(self, subject_index: int, rng: np.random.Generator) -> int:
+        """A slice with enough foreground of that subject (any, if it has none listed)."""
         if self.plan.dims == 3:
             return 0
-        candidates = [k for s, k in self.items if self.subjects[s] is subject]
-        return int(rng.choice(candidates)) if candidates else int(rng.integers(subject.mask.shape[self.plan.axis]))
+        candidates = self.positions.get(subject_index)
+        if candidates:
+            return int(rng.choice(candidates))
+        return int(rng.integers(self.subjects[subject_index].mask.shape[self.plan.axis]))
 
     def _crop_pair(self, subject: PreparedSubject, position: int, source: str, target: str | None,
                    rng: np.random.Generator) -> dict[str, torch.Tensor]:

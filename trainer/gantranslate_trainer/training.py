@@ -99,7 +99,8 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     if config["model"] == "unified" and not config["data"]["domains"]:
         config["data"]["domains"] = dataset.domains
     domains = run_domains(config)
-    require_domains(dataset, domains, paired=config["model"] == "pix2pix")
+    made = (config["data"]["degradation"] or {}).get("to")  # made on the fly from a clean domain, not on disk
+    require_domains(dataset, [d for d in domains if d != made], paired=config["model"] == "pix2pix")
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / CONFIG_NAME)
@@ -203,7 +204,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         if (step % t["validate_every"] == 0 or step == t["steps"]) and dataset.validation:
             improved = [False]
             if info.is_main:
-                card = build_card(config, normalization, model.export_generator())
+                card = build_card(config, normalization)
                 scores = validate(model.export_generator(), card, dataset.validation,
                                   validation_directions(config, domains), device, config["validation"]["batch_size"])
                 log.scalars(step, _flat(scores), kind="validation")

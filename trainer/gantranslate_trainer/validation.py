@@ -34,7 +34,7 @@ def subject_mask(subject: Subject, real: sitk.Image) -> np.ndarray:
 
 @torch.no_grad()
 def validate(generator: torch.nn.Module, card: ModelCard, subjects: list[Subject], directions: list[tuple[str, str]],
-             device: torch.device, batch_size: int, inputs: dict[tuple[str, str], sitk.Image] | None = None) -> dict[str, Any]:
+             device: torch.device, batch_size: int) -> dict[str, Any]:
     """Mean PSNR / SSIM / NMAE over validation subjects and directions (per direction too)."""
     was_training = generator.training
     generator.eval()
@@ -44,9 +44,9 @@ def validate(generator: torch.nn.Module, card: ModelCard, subjects: list[Subject
     try:
         for subject in subjects:
             for source, target in directions:
-                if not subject.has(source, target) and not (inputs and (subject.name, source) in inputs):
+                if not subject.has(source, target):
                     continue
-                image = (inputs or {}).get((subject.name, source)) or read_volume(subject.files[source])
+                image = read_volume(subject.files[source])
                 real = read_volume(subject.files[target])
                 result = translate_image(image, package, source, target, options, network=generator)
                 synthetic = sitk.GetArrayFromImage(result.image)
