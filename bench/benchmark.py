@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "GANTranslate"))
 
 from GANTranslateLib.device import cpu_has_fast_bf16  # noqa: E402
 from GANTranslateLib.model_card import parse_card  # noqa: E402
-from GANTranslateLib.model_package import ModelPackage, load_package  # noqa: E402
+from GANTranslateLib.model_package import ModelPackage  # noqa: E402
 from GANTranslateLib.model_registry import BUNDLED_MODELS, list_packages  # noqa: E402
 from GANTranslateLib.networks import build_generator  # noqa: E402
 from GANTranslateLib.translation import InferenceOptions, translate_image  # noqa: E402

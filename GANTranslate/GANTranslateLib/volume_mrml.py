@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSubjectHierarchyNode, vtkMRMLVolumeArchetypeStorageNode
+from slicer import vtkMRMLSubjectHierarchyNode, vtkMRMLVolumeArchetypeStorageNode
 
 from .model_card import is_ct_domain
 

@@ -19,7 +19,7 @@ from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint
 from .config import load_config
-from .export import build_card, export_package, run_domains
+from .export import build_card, export_package
 from .models import build_model
 from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
 

@@ -75,15 +75,16 @@ class GANModel(nn.Module):
     def discriminator_pass(self, batch: dict[str, Tensor], fakes: Any, rng: np.random.Generator | None):
         raise NotImplementedError
 
+    # Defaults for models with one generator and one discriminator (pix2pix, unified); CycleGAN overrides.
     def generator_networks(self) -> list[nn.Module]:
-        raise NotImplementedError
+        return [self.generator]
 
     def discriminator_networks(self) -> list[nn.Module]:
-        raise NotImplementedError
+        return [self.discriminator]
 
     def export_generator(self) -> nn.Module:
         """The network that goes into the model package."""
-        raise NotImplementedError
+        return self.generator
 
     def translate(self, batch: dict[str, Tensor]) -> Tensor:
         """Synthetic target for a batch, for image grids."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from .base import GANModel, set_requires_grad
 
@@ -30,15 +29,6 @@ class Pix2Pix(GANModel):
         source, target = batch["source"], batch["target"]
         loss = self.critic_loss(self.discriminator, torch.cat([source, target], 1), torch.cat([source, fake], 1))
         return loss, self.logs(D=loss)
-
-    def generator_networks(self) -> list[nn.Module]:
-        return [self.generator]
-
-    def discriminator_networks(self) -> list[nn.Module]:
-        return [self.discriminator]
-
-    def export_generator(self) -> nn.Module:
-        return self.generator
 
     def translate(self, batch):
         return self.generator(batch["source"])

@@ -6,10 +6,9 @@ domain, and L1 to the real target where the subject has it (paired).
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
-from torch import nn
 
+from ..losses import gradient_penalty
 from .base import GANModel, set_requires_grad
 
 
@@ -45,20 +44,9 @@ class UnifiedGAN(GANModel):
         fake_realism = self.discriminator(fake)
         adversarial = self.adversarial.discriminator(real_realism, fake_realism)
         if self.adversarial.kind == "wgan-gp":
-            from ..losses import gradient_penalty
-
             adversarial = adversarial + self.config["loss"]["gradient_penalty"] * gradient_penalty(self.discriminator, real, fake)
         domain = self.config["loss"]["domain"] * F.cross_entropy(real_domain, batch["target_domain"])
         return adversarial + domain, self.logs(D_adv=adversarial, D_domain=domain)
-
-    def generator_networks(self) -> list[nn.Module]:
-        return [self.generator]
-
-    def discriminator_networks(self) -> list[nn.Module]:
-        return [self.discriminator]
-
-    def export_generator(self) -> nn.Module:
-        return self.generator
 
     def translate(self, batch):
         return self.generator(batch["source"], batch["target_domain"])
