@@ -71,7 +71,7 @@ class GANTranslateParameterNode:
     axis: Annotated[str, Choice(["", "axial", "coronal", "sagittal"])] = ""
     patchSize: Annotated[int, WithinRange(0, 512)] = 0
     overlap: Annotated[float, WithinRange(0.0, 0.9)] = 0.5
-    batchSize: Annotated[int, WithinRange(1, 256)] = 8
+    batchSize: Annotated[int, WithinRange(0, 256)] = 0  # 0: automatic for the device
     device: str = "auto"
     fastMode: bool = False
 
@@ -260,7 +260,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.statusLabel.text = _("Translating…")
             self.logic.process(
                 p.inputVolume, p.outputVolume, self.selectedModel(), p.sourceDomain, p.targetDomain,
-                mode=p.mode, axis=p.axis or None, device=p.device, batchSize=p.batchSize,
+                mode=p.mode, axis=p.axis or None, device=p.device, batchSize=p.batchSize or None,
                 patchSize=p.patchSize or None, overlap=p.overlap, fast=p.fastMode, wait=False,
                 onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished,
             )
@@ -410,7 +410,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         return self._process is not None
 
     def process(self, inputVolume, outputVolume, model, source: str, target: str, mode: str = "auto",
-                axis: Optional[str] = None, device: str = "auto", batchSize: int = 8, patchSize: Optional[int] = None,
+                axis: Optional[str] = None, device: str = "auto", batchSize: Optional[int] = None, patchSize: Optional[int] = None,
                 overlap: Optional[float] = None, fast: bool = False, wait: bool = True,
                 onProgress: Optional[Callable] = None, onLog: Optional[Callable] = None,
                 onFinished: Optional[Callable] = None):

@@ -25,7 +25,7 @@ class RunRequest:
     mode: str = "auto"
     axis: Optional[str] = None
     device: str = "auto"
-    batch_size: int = 8
+    batch_size: Optional[int] = None
     patch_size: Optional[Sequence[int]] = None
     overlap: Optional[float] = None
     precision: str = "exact"
@@ -35,9 +35,9 @@ def predict_command(python: str, request: RunRequest) -> list[str]:
     """Argument list (never a shell string) for the background translation."""
     args = [python, "-m", "GANTranslateLib.cli", "predict", "-m", request.model, "-i", request.input_path,
             "-o", request.output_path, "--mode", request.mode, "--device", request.device,
-            "--batch-size", str(request.batch_size), "--precision", request.precision, "--progress", "json"]
+            "--precision", request.precision, "--progress", "json"]
     for flag, value in (("--source", request.source), ("--target", request.target), ("--axis", request.axis),
-                        ("--overlap", request.overlap)):
+                        ("--overlap", request.overlap), ("--batch-size", request.batch_size)):
         if value is not None:
             args += [flag, str(value)]
     if request.patch_size:

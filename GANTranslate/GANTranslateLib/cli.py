@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--mode", choices=["auto", "slice", "patch"], default="auto")
     predict.add_argument("--axis", choices=["axial", "coronal", "sagittal"], help="slice axis (default: the model's)")
     predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    predict.add_argument("--batch-size", type=_positive_int, default=8, help="slices or patches per batch")
+    predict.add_argument("--batch-size", type=_positive_int, help="slices or patches per batch (default: 2 slices / 1 patch on a CPU, 8 / 2 on a GPU)")
     predict.add_argument("--patch-size", type=_positive_int, nargs=3, metavar=("X", "Y", "Z"))
     predict.add_argument("--overlap", type=float, help="patch overlap fraction in [0, 1)")
     predict.add_argument("--precision", choices=["exact", "fast"], default="exact",
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-baseline", action="store_true", help="skip the look-up-table baseline")
     ev.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv, summary.json/.md, montages")
     ev.add_argument("--device", default="auto")
-    ev.add_argument("--batch-size", type=_positive_int, default=8)
+    ev.add_argument("--batch-size", type=_positive_int)
     ev.set_defaults(run=_evaluate)
 
     imp = commands.add_parser("import-pix2pix", help="convert a pytorch-CycleGAN-and-pix2pix generator to a package")

@@ -31,7 +31,7 @@ AXIS_LETTERS = {"axial": "SI", "coronal": "PA", "sagittal": "LR"}
 class InferenceOptions:
     mode: str = "auto"  # auto (the card's), slice or patch
     axis: Optional[str] = None  # slice axis override: axial, coronal or sagittal
-    batch_size: int = 8
+    batch_size: Optional[int] = None  # None: per device (see default_batch_size)
     patch_size: Optional[tuple[int, int, int]] = None  # (x, y, z) in the model's orientation
     overlap: Optional[float] = None
     device: str = "auto"
@@ -46,6 +46,14 @@ class TranslationResult:
     target: str
     device: str
     seconds: float
+
+
+def default_batch_size(device: torch.device, mode: str) -> int:
+    """Measured (bench/): on a CPU, large batches of 256² slices spill the caches and run slower than
+    one or two slices at a time; a GPU needs larger batches to be kept busy."""
+    if device.type == "cpu":
+        return 2 if mode == "slice" else 1
+    return 8 if mode == "slice" else 2
 
 
 def resolve_direction(card: ModelCard, source: Optional[str], target: Optional[str]) -> tuple[str, str]:
@@ -116,6 +124,8 @@ def translate_image(
             f"model '{card.id}' is a {card.mode.upper()} model; it runs {'slice' if card.mode == '2d' else 'patch'}-wise, not {mode}-wise"
         )
     device = resolve_device(options.device)
+    if options.batch_size is None:
+        options = replace(options, batch_size=default_batch_size(device, mode))
     measured = card.data.get("fast_mode", {})
     if options.precision == "fast" and measured.get("allowed") is False:
         raise GANTranslateError(
