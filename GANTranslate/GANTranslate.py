@@ -436,7 +436,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         )
         self._run = {"input": inputVolume, "output": outputVolume, "model": model, "target": target, "source": source,
                      "outputPath": outputPath, "workDir": workDir, "started": time.time(), "device": device,
-                     "stderr": [], "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None}
+                     "stderr": [], "stdoutBuffer": "", "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None}
         command = predict_command(self.pythonExecutable(), request)
         logging.info("GANTranslate: %s", " ".join(command))
         if wait:
@@ -469,13 +469,17 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         process.start(command[0], command[1:])
 
     def _readStdout(self) -> None:
-        if self._process is not None:
-            for line in bytes(self._process.readAllStandardOutput()).decode(errors="replace").splitlines():
-                self._handleLine(line)
+        """Complete lines only: a read can end in the middle of a JSON line."""
+        if self._process is None:
+            return
+        self._run["stdoutBuffer"] += self._process.readAllStandardOutput().data().decode(errors="replace")
+        *lines, self._run["stdoutBuffer"] = self._run["stdoutBuffer"].split("\n")
+        for line in lines:
+            self._handleLine(line)
 
     def _readStderr(self) -> None:
         if self._process is not None:
-            text = bytes(self._process.readAllStandardError()).decode(errors="replace")
+            text = self._process.readAllStandardError().data().decode(errors="replace")
             self._run["stderr"].append(text)
             if self._run["onLog"]:
                 self._run["onLog"](text.rstrip())
@@ -485,6 +489,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
             return
         self._readStdout()
         self._readStderr()
+        self._handleLine(self._run["stdoutBuffer"])
         crashed = exitStatus == qt.QProcess.CrashExit
         self._process = None
         self._finish(-9 if crashed else exitCode)

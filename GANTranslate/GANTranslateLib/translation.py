@@ -168,7 +168,6 @@ def translate_image(
         # A skull-stripped (zero-background) input: what was background stays background.
         result[voxels == 0] = card.background(target)
     output = _to_image(result, image, flat, options.output_dtype)
-    progress("done", 1, 1)
     return TranslationResult(output, source, target, str(device), time.perf_counter() - start)
 
 

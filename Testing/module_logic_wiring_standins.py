@@ -1,0 +1,98 @@
+"""WIRING CHECK WITH STAND-INS, NOT A SLICER TEST: runs GANTranslateLogic's blocking path against Slicer's
+real MRML (slicer-core), with small stand-ins for the parts of the Slicer application that cannot exist
+here (qt, ScriptedLoadableModule bases, i18n, parameterNodeWrapper, slice-view layout, temp folder).
+It proves the Logic's own wiring: write input, run the engine's CLI in a child process, import the result
+into a real scene. The real Slicer test is GANTranslateTest (Testing/run_slicer_selftest.sh).
+
+Run as a script (it replaces modules in sys.modules, so it must not share a process with other tests):
+    python module_logic_wiring_standins.py PACKAGE_DIR VOLUME_FILE
+"""
+import json
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import slicer  # the real MRML from slicer-core
+import slicer.util
+from slicer import vtkMRMLScene, vtkMRMLVolumeArchetypeStorageNode
+
+REPO = Path(__file__).resolve().parent.parent
+calls = {"setSliceViewerLayers": []}
+
+
+def install_standins() -> None:
+    qt = types.ModuleType("qt")
+
+    class QSettings:  # stand-in: an in-memory settings store
+        store: dict = {}
+
+        def value(self, key, default=None):
+            return self.store.get(key, default)
+
+        def setValue(self, key, value):
+            self.store[key] = value
+
+    qt.QSettings = QSettings
+    sys.modules["qt"] = qt
+
+    i18n = types.ModuleType("slicer.i18n")
+    i18n.tr = lambda text: text
+    i18n.translate = lambda context, text: text
+    sys.modules["slicer.i18n"] = i18n
+
+    wrapper = types.ModuleType("slicer.parameterNodeWrapper")
+    wrapper.parameterNodeWrapper = lambda cls: cls
+    wrapper.Choice = lambda values: values
+    wrapper.WithinRange = lambda low, high: (low, high)
+    sys.modules["slicer.parameterNodeWrapper"] = wrapper
+
+    scripted = types.ModuleType("slicer.ScriptedLoadableModule")
+    for name in ("ScriptedLoadableModule", "ScriptedLoadableModuleWidget", "ScriptedLoadableModuleTest"):
+        setattr(scripted, name, type(name, (), {"__init__": lambda self, *a, **k: None}))
+    scripted.ScriptedLoadableModuleLogic = type("ScriptedLoadableModuleLogic", (), {"__init__": lambda self, *a: None})
+    sys.modules["slicer.ScriptedLoadableModule"] = scripted
+
+    slicer.util.tempDirectory = lambda key="", *a, **k: tempfile.mkdtemp(prefix=key)
+    slicer.util.setSliceViewerLayers = lambda **kwargs: calls["setSliceViewerLayers"].append(kwargs)
+    slicer.util.resetSliceViews = lambda: None
+    volumes_logic = types.SimpleNamespace(ApplyVolumeDisplayPreset=lambda display, preset: False)
+    slicer.modules = types.SimpleNamespace(volumes=types.SimpleNamespace(logic=lambda: volumes_logic))
+    slicer.mrmlScene = vtkMRMLScene()
+
+
+def main(package_dir: str, volume_file: str) -> None:
+    install_standins()
+    sys.path.insert(0, str(REPO / "GANTranslate"))
+    import GANTranslate  # noqa: the module under test
+    from GANTranslateLib.model_registry import find_package
+
+    scene = slicer.mrmlScene
+    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T1 sample")
+    storage = vtkMRMLVolumeArchetypeStorageNode()
+    storage.SetFileName(volume_file)
+    assert storage.ReadData(node)
+    logic = GANTranslate.GANTranslateLogic()
+    logic.pythonExecutable = lambda: sys.executable  # PythonSlicer's stand-in: this interpreter
+    progress = []
+    before = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")
+    try:
+        logic.process(node, None, find_package(package_dir), "T1", "FLAIR", device="cpu", wait=True)
+        failed = None
+    except RuntimeError as error:
+        failed = str(error)
+    unchanged = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == before
+    output = logic.process(node, None, find_package(package_dir), "T1", "T2", device="cpu", wait=True,
+                           onProgress=lambda fraction, stage: progress.append(fraction))
+    print(json.dumps({
+        "bad_direction_error": failed, "scene_unchanged_after_failure": unchanged,
+        "name": output.GetName(), "model": output.GetAttribute("GANTranslate.ModelId"),
+        "same_geometry": output.GetSpacing() == node.GetSpacing() and output.GetOrigin() == node.GetOrigin(),
+        "dimensions_equal": output.GetImageData().GetDimensions() == node.GetImageData().GetDimensions(),
+        "progress_monotone": progress == sorted(progress) and progress[-1] == 1.0,
+        "layers": [{k: v.GetName() if hasattr(v, "GetName") else v for k, v in c.items()} for c in calls["setSliceViewerLayers"]],
+    }))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,26 @@
+"""Wiring check of GANTranslateLogic with stand-ins for the Slicer application (NOT the Slicer test:
+that is GANTranslateTest, run in a real Slicer). MRML is real (slicer-core); see the script's docstring."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, make_package
+
+pytest.importorskip("slicer", reason="slicer-core (real MRML) is a test dependency")
+
+
+def test_logic_runs_the_engine_and_imports_into_a_real_scene(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "identity", id="identity-wiring")
+    script = Path(__file__).with_name("module_logic_wiring_standins.py")
+    done = subprocess.run([sys.executable, str(script), str(package.path), str(DATA / "tcga_t1_native_oblique_crop.nii.gz")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "knows no domain 'FLAIR'" in report["bad_direction_error"]
+    assert report["scene_unchanged_after_failure"]
+    assert report["name"] == "T1 sample → T2" and report["model"] == "identity-wiring"
+    assert report["same_geometry"] and report["dimensions_equal"] and report["progress_monotone"]
+    assert report["layers"] == [{"background": "T1 sample → T2", "foreground": "T1 sample", "foregroundOpacity": 0.5}]
