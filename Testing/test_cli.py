@@ -137,3 +137,11 @@ def test_fast_mode_is_refused_when_its_measured_error_is_too_large(tmp_path: Pat
     out = tmp_path / "o.nii.gz"
     assert main(["predict", "-m", str(package.path), "-i", str(oblique_t1), "-o", str(out), "--precision", "fast"]) == 1
     assert "refuses fast mode" in capsys.readouterr().err and not out.exists()
+
+
+def test_disagreement_map_is_written_beside_the_output(tmp_path: Path, small_unet_package, t2_nrrd: Path) -> None:
+    out, check = tmp_path / "t2.nrrd", tmp_path / "disagreement.nrrd"
+    assert main(["predict", "-m", str(small_unet_package.path), "-i", str(t2_nrrd), "-o", str(out),
+                 "--source", "T1", "--target", "T2", "--disagreement-map", str(check)]) == 0
+    assert_same_geometry(sitk.ReadImage(str(check)), sitk.ReadImage(str(out)))
+    assert array(sitk.ReadImage(str(check))).min() >= 0

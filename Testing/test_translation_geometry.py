@@ -69,3 +69,14 @@ def test_two_dimensional_input(identity_package) -> None:
     result = translate_image(image, identity_package, options=EXACT)
     assert_same_geometry(result.image, image)
     np.testing.assert_array_equal(array(result.image), array(image))
+
+
+def test_disagreement_map_is_zero_for_a_symmetric_network_and_not_for_an_asymmetric_one(tmp_path: Path, oblique_t1: Path) -> None:
+    image = read_volume(oblique_t1)
+    symmetric = translate_image(image, make_package(tmp_path / "id"), options=InferenceOptions(disagreement=True))
+    assert_same_geometry(symmetric.disagreement, image)
+    assert float(array(symmetric.disagreement).max()) < 1e-3
+    np.testing.assert_allclose(array(symmetric.image), array(image), atol=1e-3)
+    unet = make_package(tmp_path / "unet", architecture={"name": "unet_generator", "args": {"num_downs": 5, "ngf": 4}})
+    asymmetric = translate_image(image, unet, options=InferenceOptions(disagreement=True))
+    assert float(array(asymmetric.disagreement).mean()) > 0

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--precision", choices=["exact", "fast"], default="exact",
                          help="exact: float32; fast: bf16/fp16 where the hardware has it (error measured per model)")
     predict.add_argument("--output-dtype", choices=["float32", "input"], default="float32")
+    predict.add_argument("--disagreement-map", type=Path, metavar="FILE",
+                         help="also run on the left-right mirrored input; write the mean as output and, here, how far the "
+                              "two predictions differ per voxel (output units): high values mark voxels not to trust")
     predict.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto")
     predict.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: all cores)")
     predict.set_defaults(run=_predict)
@@ -115,18 +118,23 @@ def _predict(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     output = check_writable(args.output)
+    if args.disagreement_map:
+        check_writable(args.disagreement_map)
     package = find_package(args.model)
     image = read_volume(args.input)
     options = InferenceOptions(
         mode=args.mode, axis=args.axis, batch_size=args.batch_size,
         patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
         device=args.device, precision=args.precision, output_dtype=args.output_dtype,
+        disagreement=args.disagreement_map is not None,
     )
     reporter = make_reporter(args.progress)
     try:
         result = translate_image(image, package, args.source, args.target, options, progress=reporter)
         reporter("writing", 0, 1)
         write_volume_atomic(result.image, output)
+        if result.disagreement is not None:
+            write_volume_atomic(result.disagreement, args.disagreement_map)
     finally:
         reporter.close()
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,

@@ -37,6 +37,7 @@ class InferenceOptions:
     device: str = "auto"
     precision: str = "exact"
     output_dtype: str = "float32"  # float32, or 'input' to round back to the input's voxel type
+    disagreement: bool = False  # also run on the left-right mirrored input: mean output + disagreement map
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class TranslationResult:
     target: str
     device: str
     seconds: float
+    disagreement: Optional[sitk.Image] = None  # |prediction - mirrored prediction|, in the output's units
 
 
 def default_batch_size(device: torch.device, mode: str) -> int:
@@ -153,8 +155,16 @@ def translate_image(
         model_input = oriented
 
     forward = make_forward(network, card, target, device, options.precision)
+    passes = 2 if options.disagreement else 1
     try:
-        predicted = _run(model_input, forward, network, card, options, mode, flat, device, progress, cancel)
+        predicted = _run(model_input, forward, network, card, options, mode, flat, device,
+                         _pass_progress(progress, 0, passes), cancel)
+        if options.disagreement:
+            lr_axis = 2 if flat else 2 - next(i for i, letter in enumerate(card.orientation) if letter in "LR")
+            mirrored = np.flip(_run(np.ascontiguousarray(np.flip(model_input, lr_axis)), forward, network, card, options,
+                                    mode, flat, device, _pass_progress(progress, 1, passes), cancel), lr_axis)
+            difference = np.abs(predicted - mirrored)
+            predicted = (predicted + mirrored) / 2
     except torch.cuda.OutOfMemoryError:
         raise GANTranslateError(
             "the GPU ran out of memory; use a smaller --batch-size or --patch-size, or --device cpu"
@@ -163,12 +173,24 @@ def translate_image(
     if resample:
         predicted = resample_back(predicted, card.spacing, oriented.shape, spacing, fill=-1.0)
     out_offset, out_scale = intensity.output_range(out_spec)
+    disagreement = None
+    if options.disagreement:
+        if resample:
+            difference = resample_back(difference, card.spacing, oriented.shape, spacing, fill=0.0)
+        disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(difference)) * np.float32(out_scale), image, flat, "float32")
     result = intensity.denormalise(orient.invert_zyx(predicted), out_offset, out_scale)
     if in_spec.get("mask") == "nonzero":
         # A skull-stripped (zero-background) input: what was background stays background.
         result[voxels == 0] = card.background(target)
     output = _to_image(result, image, flat, options.output_dtype)
-    return TranslationResult(output, source, target, str(device), time.perf_counter() - start)
+    return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement)
+
+
+def _pass_progress(progress: ProgressCallback, index: int, passes: int) -> ProgressCallback:
+    """Report several inference passes as one steadily growing count."""
+    if passes == 1:
+        return progress
+    return lambda stage, done, total: progress(stage, index * total + done, passes * total)
 
 
 def _run(model_input, forward, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
