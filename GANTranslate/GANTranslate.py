@@ -74,6 +74,7 @@ class GANTranslateParameterNode:
     batchSize: Annotated[int, WithinRange(0, 256)] = 0  # 0: automatic for the device
     device: str = "auto"
     fastMode: bool = False
+    disagreementMap: bool = False
 
 
 class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
@@ -261,7 +262,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.logic.process(
                 p.inputVolume, p.outputVolume, self.selectedModel(), p.sourceDomain, p.targetDomain,
                 mode=p.mode, axis=p.axis or None, device=p.device, batchSize=p.batchSize or None,
-                patchSize=p.patchSize or None, overlap=p.overlap, fast=p.fastMode, wait=False,
+                patchSize=p.patchSize or None, overlap=p.overlap, fast=p.fastMode, disagreement=p.disagreementMap, wait=False,
                 onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished,
             )
             self.updateApplyButton()
@@ -411,7 +412,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
 
     def process(self, inputVolume, outputVolume, model, source: str, target: str, mode: str = "auto",
                 axis: Optional[str] = None, device: str = "auto", batchSize: Optional[int] = None, patchSize: Optional[int] = None,
-                overlap: Optional[float] = None, fast: bool = False, wait: bool = True,
+                overlap: Optional[float] = None, fast: bool = False, disagreement: bool = False, wait: bool = True,
                 onProgress: Optional[Callable] = None, onLog: Optional[Callable] = None,
                 onFinished: Optional[Callable] = None):
         """Translate ``inputVolume``; returns the output node when ``wait`` (else None, see ``onFinished``).
@@ -427,15 +428,16 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         from GANTranslateLib import volume_mrml
 
         inputPath, outputPath = os.path.join(workDir, "input.nrrd"), os.path.join(workDir, "output.nrrd")
+        disagreementPath = os.path.join(workDir, "disagreement.nrrd") if disagreement else None
         volume_mrml.write_volume(inputVolume, inputPath)
         request = RunRequest(
             model=str(model.path), input_path=inputPath, output_path=outputPath, source=source, target=target,
             mode=mode, axis=axis, device=device, batch_size=batchSize,
             patch_size=(patchSize,) * 3 if patchSize else None, overlap=overlap if mode != "slice" else None,
-            precision="fast" if fast else "exact",
+            precision="fast" if fast else "exact", disagreement_path=disagreementPath,
         )
         self._run = {"input": inputVolume, "output": outputVolume, "model": model, "target": target, "source": source,
-                     "outputPath": outputPath, "workDir": workDir, "started": time.time(), "device": device,
+                     "outputPath": outputPath, "disagreementPath": disagreementPath, "workDir": workDir, "started": time.time(), "device": device,
                      "stderr": [], "stdoutBuffer": "", "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None}
         command = predict_command(self.pythonExecutable(), request)
         logging.info("GANTranslate: %s", " ".join(command))
@@ -536,6 +538,13 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         volume_mrml.record_provenance(
             outputNode, ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
             Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1))
+        if run["disagreementPath"]:
+            name = volume_mrml.disagreement_name(outputNode.GetName())
+            mapNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", slicer.mrmlScene.GenerateUniqueName(name))
+            volume_mrml.read_result(run["disagreementPath"], mapNode, inputNode)
+            volume_mrml.place_beside(slicer.mrmlScene, inputNode, mapNode)
+            volume_mrml.set_disagreement_display(mapNode)
+            outputNode.SetAttribute("GANTranslate.DisagreementMap", mapNode.GetID())
         self.showResult(inputNode, outputNode, target)
         return outputNode
 

@@ -82,14 +82,17 @@ def main(package_dir: str, volume_file: str) -> None:
     except RuntimeError as error:
         failed = str(error)
     unchanged = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == before
-    output = logic.process(node, None, find_package(package_dir), "T1", "T2", device="cpu", wait=True,
+    output = logic.process(node, None, find_package(package_dir), "T1", "T2", device="cpu", wait=True, disagreement=True,
                            onProgress=lambda fraction, stage: progress.append(fraction))
+    disagreement = scene.GetNodeByID(output.GetAttribute("GANTranslate.DisagreementMap"))
     print(json.dumps({
         "bad_direction_error": failed, "scene_unchanged_after_failure": unchanged,
         "name": output.GetName(), "model": output.GetAttribute("GANTranslate.ModelId"),
         "same_geometry": output.GetSpacing() == node.GetSpacing() and output.GetOrigin() == node.GetOrigin(),
         "dimensions_equal": output.GetImageData().GetDimensions() == node.GetImageData().GetDimensions(),
         "progress_monotone": progress == sorted(progress) and progress[-1] == 1.0,
+        "disagreement_name": disagreement.GetName(),
+        "disagreement_same_grid": disagreement.GetImageData().GetDimensions() == node.GetImageData().GetDimensions(),
         "layers": [{k: v.GetName() if hasattr(v, "GetName") else v for k, v in c.items()} for c in calls["setSliceViewerLayers"]],
     }))
 

@@ -83,3 +83,10 @@ def test_ct_target_gets_a_ct_window_and_mr_auto(scene) -> None:
     mr = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T2")
     volume_mrml.set_display(mr, "T2")
     assert mr.GetDisplayNode().GetAutoWindowLevel()
+
+
+def test_disagreement_map_display_is_a_colour_map(scene) -> None:
+    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", volume_mrml.disagreement_name("T1 → T2"))
+    volume_mrml.set_disagreement_display(node)
+    assert node.GetName() == "T1 → T2 disagreement"
+    assert node.GetDisplayNode().GetColorNodeID() == "vtkMRMLColorTableNodeRainbow"

@@ -21,6 +21,7 @@ NOT_IN_EXTRACT = {
     "WriteData": "vtkMRMLStorageNode; run for real in test_mrml_glue",
     "SetFileName": "vtkMRMLStorageNode; run for real in test_mrml_glue",
     "SetUseCompression": "vtkMRMLStorageNode; run for real in test_mrml_glue",
+    "SetAndObserveColorNodeID": "vtkMRMLDisplayNode, base of vtkMRMLVolumeDisplayNode; run for real in test_mrml_glue",
     # re-exported by slicer.parameterNodeWrapper from its validators module (used by Slicer's own template)
     "Choice": "slicer.parameterNodeWrapper.validators",
     "WithinRange": "slicer.parameterNodeWrapper.validators",

@@ -29,6 +29,7 @@ class RunRequest:
     patch_size: Optional[Sequence[int]] = None
     overlap: Optional[float] = None
     precision: str = "exact"
+    disagreement_path: Optional[str] = None
 
 
 def predict_command(python: str, request: RunRequest) -> list[str]:
@@ -37,7 +38,8 @@ def predict_command(python: str, request: RunRequest) -> list[str]:
             "-o", request.output_path, "--mode", request.mode, "--device", request.device,
             "--precision", request.precision, "--progress", "json"]
     for flag, value in (("--source", request.source), ("--target", request.target), ("--axis", request.axis),
-                        ("--overlap", request.overlap), ("--batch-size", request.batch_size)):
+                        ("--overlap", request.overlap), ("--batch-size", request.batch_size),
+                        ("--disagreement-map", request.disagreement_path)):
         if value is not None:
             args += [flag, str(value)]
     if request.patch_size:

@@ -17,6 +17,10 @@ def output_name(input_name: str, target: str) -> str:
     return f"{input_name} synthetic CT" if is_ct_domain(target) else f"{input_name} → {target}"
 
 
+def disagreement_name(output_name_: str) -> str:
+    return f"{output_name_} disagreement"
+
+
 def write_volume(node, path: str) -> None:
     """Write a volume node the way Slicer saves it (NRRD keeps its geometry)."""
     storage = vtkMRMLVolumeArchetypeStorageNode()
@@ -74,4 +78,14 @@ def set_display(node, target: str, ct_window_level: Optional[tuple[float, float]
         display.AutoWindowLevelOff()
         display.SetWindowLevel(window, level)
     else:
+        display.AutoWindowLevelOn()
+
+
+def set_disagreement_display(node) -> None:
+    """A colour map, not grey, so the map is never mistaken for an image of the patient."""
+    if node.GetDisplayNode() is None:
+        node.CreateDefaultDisplayNodes()
+    display = node.GetDisplayNode()
+    if display is not None:
+        display.SetAndObserveColorNodeID("vtkMRMLColorTableNodeRainbow")
         display.AutoWindowLevelOn()
