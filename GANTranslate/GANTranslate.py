@@ -346,15 +346,11 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
             rows.append(f"<i>{card['intended_use']}</i>")
         return "<br>".join(rows)
 
-    def addModelPackage(self, folder: str) -> str:
-        from GANTranslateLib.model_package import load_package
+    def addModelPackage(self, source: str, sha256: Optional[str] = None) -> str:
+        """A package folder, .zip or URL (with its sha256) into the user's models folder, validated first."""
+        from GANTranslateLib.model_install import install_model
 
-        package = load_package(folder)  # validates the card before anything is copied
-        destination = os.path.join(self.userModelsFolder(), package.card.id)
-        if os.path.exists(destination):
-            shutil.rmtree(destination)
-        shutil.copytree(folder, destination)
-        return package.card.id
+        return install_model(source, sha256, self.userModelsFolder())
 
     def devices(self) -> list:
         """Each CUDA GPU by name when torch is already importable (never installs), and the CPU."""

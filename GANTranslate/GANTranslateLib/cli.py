@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("model", help="model package folder or model id")
     info.add_argument("--json", action="store_true", help="print the whole card as JSON")
     info.set_defaults(run=_models_info)
+    install = models_commands.add_parser("install", help="install a model package (folder, .zip or URL) for this user")
+    install.add_argument("source", help="package folder, .zip file, or http(s)/file URL (URLs need --sha256)")
+    install.add_argument("--sha256", help="expected sha256 of the .zip (required for downloads)")
+    install.set_defaults(run=_models_install)
 
     ev = commands.add_parser("evaluate", help="metrics, montages and the look-up-table baseline on a dataset")
     ev.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
@@ -205,6 +209,15 @@ def _models_info(args: argparse.Namespace) -> int:
         if key in card.data:
             value = card.data[key]
             print(f"  {label + ':':13} {json.dumps(value) if isinstance(value, dict) else value}")
+    return 0
+
+
+def _models_install(args: argparse.Namespace) -> int:
+    from .model_install import install_model
+    from .model_registry import user_models_folder
+
+    model_id = install_model(args.source, args.sha256)
+    print(f"installed {model_id} into {user_models_folder()}")
     return 0
 
 

@@ -1,0 +1,79 @@
+"""Installing a model package into the user's models folder: from a folder, a .zip, or a URL.
+
+A download happens only when the user asks for one, and only with the sha256 the catalogue (or the user)
+gives: a file that does not match is deleted before anything is unpacked. Archives are unpacked safely
+(no absolute paths, no '..'), then validated as a package, then moved into place in one rename.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Optional
+
+from .errors import GANTranslateError
+from .model_package import CARD_NAME, load_package
+from .model_registry import user_models_folder
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def install_model(source: str, sha256: Optional[str] = None, models_folder: Optional[Path] = None) -> str:
+    """Install and return the model id. ``source``: a package folder, a .zip file, or an http(s)/file URL."""
+    destination_root = Path(models_folder or user_models_folder())
+    destination_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination_root, prefix=".install-") as scratch:
+        scratch = Path(scratch)
+        if "://" in source:
+            if not sha256:
+                raise GANTranslateError("a download needs the expected sha256 (--sha256) so that it can be verified")
+            archive = scratch / "download.zip"
+            try:
+                urllib.request.urlretrieve(source, archive)  # noqa: S310 - only when the user asks
+            except OSError as error:
+                raise GANTranslateError(f"could not download {source} ({error}); install from a local file instead") from None
+            package_dir = _unpack(archive, scratch / "unpacked", sha256)
+        elif Path(source).is_dir():
+            package_dir = Path(source)
+        elif Path(source).is_file():
+            package_dir = _unpack(Path(source), scratch / "unpacked", sha256)
+        else:
+            raise GANTranslateError(f"{source} is not a model folder, .zip file or URL")
+        package = load_package(package_dir)  # validates the card
+        package.build_network()  # and that the weights match it
+        staged = scratch / "staged"
+        shutil.copytree(package_dir, staged)
+        final = destination_root / package.card.id
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staged, final)
+        return package.card.id
+
+
+def _unpack(archive: Path, target: Path, sha256: Optional[str]) -> Path:
+    if sha256 and sha256_of(archive).lower() != sha256.lower():
+        archive.unlink()
+        raise GANTranslateError(f"{archive.name} does not match the expected sha256; it was deleted, nothing installed")
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            for member in bundle.namelist():
+                resolved = (target / member).resolve()
+                if not str(resolved).startswith(str(target.resolve())):
+                    raise GANTranslateError(f"{archive.name} contains an unsafe path ({member}); not installed")
+            bundle.extractall(target)
+    except zipfile.BadZipFile:
+        raise GANTranslateError(f"{archive.name} is not a zip archive of a model package") from None
+    cards = list(target.rglob(CARD_NAME))
+    if len(cards) != 1:
+        raise GANTranslateError(f"{archive.name} must hold exactly one model package (found {len(cards)} model.json)")
+    return cards[0].parent
