@@ -131,3 +131,19 @@ def test_safetensors_file_with_wrong_names(tmp_path: Path) -> None:
     save_file({"other.weight": torch.zeros(1)}, str(package.path / WEIGHTS_NAME))
     with pytest.raises(GANTranslateError, match="do not match the card"):
         load_package(package.path).build_network()
+
+
+def test_float16_weights_halve_the_file_and_load_as_float32(tmp_path: Path) -> None:
+    import torch
+
+    from GANTranslateLib.model_package import save_package
+
+    full = make_package(tmp_path / "full", architecture=UNET)
+    network = full.build_network()
+    half = save_package(tmp_path / "half", full.card, network, weights_dtype="float16")
+    size = lambda p: (p.path / WEIGHTS_NAME).stat().st_size  # noqa: E731
+    assert size(half) < 0.6 * size(full)
+    loaded = half.build_network()
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = torch.randn(1, 1, 64, 64)
+    assert torch.allclose(loaded(x), network(x), atol=1e-2)

@@ -82,3 +82,13 @@ def test_cli_reports_config_errors_in_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did you mean 'train.steps'" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_fingerprint_ignores_new_keys_at_their_default_and_cadence() -> None:
+    from gantranslate_trainer.config import DEFAULTS, fingerprint
+
+    config = tiny_config("pix2pix")
+    older = {**config, "loss": {k: v for k, v in config["loss"].items() if k != "adversarial"}}
+    assert "adversarial" in DEFAULTS["loss"] and fingerprint(older) == fingerprint(config)
+    assert fingerprint(tiny_config("pix2pix", "train.steps=99")) == fingerprint(config)
+    assert fingerprint(tiny_config("pix2pix", "train.lr=0.1")) != fingerprint(config)

@@ -89,13 +89,20 @@ def load_package(path: str | os.PathLike) -> ModelPackage:
     return ModelPackage(path, parse_card(data, str(card_path)))
 
 
-def save_package(folder: str | os.PathLike, card: ModelCard | dict, network: "nn.Module") -> ModelPackage:
-    """Write a package atomically: into a temporary folder beside the target, then rename."""
+def save_package(folder: str | os.PathLike, card: ModelCard | dict, network: "nn.Module",
+                 weights_dtype: str = "float32") -> ModelPackage:
+    """Write a package atomically: into a temporary folder beside the target, then rename.
+
+    ``weights_dtype="float16"`` halves the file; loading casts back to the network's float32.
+    """
+    import torch
     from safetensors.torch import save_file
 
     folder = Path(folder)
     card = card if isinstance(card, ModelCard) else parse_card(card)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in network.state_dict().items()}
+    dtype = {"float32": torch.float32, "float16": torch.float16}[weights_dtype]
+    state = {k: (v.to(dtype) if v.is_floating_point() else v).detach().to("cpu").contiguous()
+             for k, v in network.state_dict().items()}
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:

@@ -41,6 +41,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write")
     export.add_argument("--checkpoint", choices=["best", "last"], default="best",
                         help="best validation checkpoint (default; falls back to last when there is none)")
+    export.add_argument("--weights-dtype", choices=["float32", "float16"], default="float32",
+                        help="float16 halves the package; evaluate the exported package, not the run, to see its effect")
     export.add_argument("--evaluation", type=Path, help="a summary.json from 'gantranslate evaluate' to record in the card")
     export.set_defaults(run=_export)
     degrade = commands.add_parser("degrade", help="add a degraded domain (low-dose CT, low-resolution MR) to a dataset")
@@ -99,7 +101,8 @@ def _degrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Path | None = None):
+def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Path | None = None,
+               weights_dtype: str = "float32"):
     config = load_config(run_dir / CONFIG_NAME)
     path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
     state = load_checkpoint(path, torch.device("cpu"))
@@ -115,11 +118,11 @@ def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Pat
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
     card = build_card(config, json.loads(state["normalization"]), metrics)
-    return export_package(card, model.export_generator().eval(), output)
+    return export_package(card, model.export_generator().eval(), output, weights_dtype)
 
 
 def _export(args: argparse.Namespace) -> int:
-    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation)
+    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype)
     print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
     return 0
 

@@ -172,12 +172,29 @@ def check(config: dict) -> None:
 
 
 def fingerprint(config: dict) -> str:
-    """What makes two runs the same experiment: everything but the step count and logging cadence."""
-    relevant = copy.deepcopy(config)
+    """What makes two runs the same experiment: every setting but the step count and logging cadence.
+
+    Settings at their default value are left out, so a key added to DEFAULTS in a later version does not
+    make older runs look like different experiments.
+    """
+    relevant = _non_default(config, DEFAULTS)
     for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads"):
-        relevant["train"].pop(key, None)
+        relevant.get("train", {}).pop(key, None)
     relevant.pop("export", None)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _non_default(config: dict, defaults: dict) -> dict:
+    out = {}
+    for key, value in config.items():
+        default = defaults.get(key, object())
+        if isinstance(value, dict) and isinstance(default, dict):
+            nested = _non_default(value, default)
+            if nested:
+                out[key] = nested
+        elif value != default:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def save_config(config: dict, path: Path) -> None:
