@@ -159,9 +159,12 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
 
 def non_local_means(volume: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """scikit-image's non-local means, slice by slice, with the noise level estimated inside the mask."""
-    from skimage.restoration import denoise_nl_means, estimate_sigma
+    from scipy.ndimage import gaussian_filter
+    from skimage.restoration import denoise_nl_means
 
-    sigma = float(estimate_sigma(np.where(mask, volume, np.median(volume[mask]))))
+    # noise level: robust spread (MAD) of the high-pass residual inside the mask
+    residual = (volume - gaussian_filter(volume, sigma=(0, 1, 1)))[mask]
+    sigma = float(np.median(np.abs(residual - np.median(residual))) / 0.6745) or 1.0
     return np.stack([denoise_nl_means(s, h=0.8 * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True)
                      for s in volume]).astype(np.float32)
 
