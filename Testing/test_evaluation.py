@@ -73,3 +73,11 @@ def test_empty_mask_is_an_error(tmp_path: Path) -> None:
     sitk.WriteImage(mask * 0, str(mask_path))
     with pytest.raises(GANTranslateError, match="mask is empty"):
         evaluate(dataset, "T1", "T2", tmp_path / "eval", package=t1_to_t2_identity(tmp_path))
+
+
+def test_restoration_models_are_compared_with_the_degraded_input_and_non_local_means(tmp_path: Path) -> None:
+    norm = {"method": "percentile", "fixed_low": 0, "high": 99.5, "mask": "nonzero", "reference": [0, 600]}
+    package = make_package(tmp_path / "model", task="denoising", normalization={"T1": norm, "T2": norm})
+    _, summary = evaluate(DATASET, "T1", "T2", tmp_path / "eval", package=package)
+    assert {"input_psnr", "nlm_psnr", "baseline_psnr", "psnr"} <= set(summary["metrics"])
+    assert "non-local means" in (tmp_path / "eval" / "summary.md").read_text()

@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--update-cards", action="store_true")
     args = parser.parse_args()
-    slices, size3d, repeats = (24, 128, 3) if args.quick else (180, 256, 3)
+    slices, size3d, repeats = (16, 96, 2) if args.quick else (180, 256, 3)
     results = {"torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
                "threads": torch.get_num_threads(), "bf16_capable": cpu_has_fast_bf16()}
     results["conv_peak_fp32_gflops"] = conv_peak(torch.float32, 5)
