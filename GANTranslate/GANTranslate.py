@@ -421,11 +421,11 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         if self.isRunning():
             raise RuntimeError(_("A translation is already running; cancel it first."))
         workDir = slicer.util.tempDirectory("GANTranslate")
-        from GANTranslateLib import volume_mrml
+        from GANTranslateLib import mrml_volume
 
         inputPath, outputPath = os.path.join(workDir, "input.nrrd"), os.path.join(workDir, "output.nrrd")
         disagreementPath = os.path.join(workDir, "disagreement.nrrd") if disagreement else None
-        volume_mrml.write_volume(inputVolume, inputPath)
+        mrml_volume.write_volume(inputVolume, inputPath)
         request = RunRequest(
             model=str(model.path), input_path=inputPath, output_path=outputPath, source=source, target=target,
             mode=mode, axis=axis, device=device, batch_size=batchSize,
@@ -523,32 +523,32 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         return outputNode
 
     def _importResult(self, run):
-        from GANTranslateLib import volume_mrml
+        from GANTranslateLib import mrml_volume
 
         inputNode, target = run["input"], run["target"]
-        outputNode = run["output"] or volume_mrml.create_output_node(slicer.mrmlScene, inputNode, target)
-        volume_mrml.read_result(run["outputPath"], outputNode, inputNode)
-        volume_mrml.place_beside(slicer.mrmlScene, inputNode, outputNode)
+        outputNode = run["output"] or mrml_volume.create_output_node(slicer.mrmlScene, inputNode, target)
+        mrml_volume.read_result(run["outputPath"], outputNode, inputNode)
+        mrml_volume.place_beside(slicer.mrmlScene, inputNode, outputNode)
         result = run["result"] or {}
         card = run["model"].card
-        volume_mrml.record_provenance(
+        mrml_volume.record_provenance(
             outputNode, ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
             Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1))
         if run["disagreementPath"]:
-            name = volume_mrml.disagreement_name(outputNode.GetName())
+            name = mrml_volume.disagreement_name(outputNode.GetName())
             mapNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", slicer.mrmlScene.GenerateUniqueName(name))
-            volume_mrml.read_result(run["disagreementPath"], mapNode, inputNode)
-            volume_mrml.place_beside(slicer.mrmlScene, inputNode, mapNode)
-            volume_mrml.set_disagreement_display(mapNode)
+            mrml_volume.read_result(run["disagreementPath"], mapNode, inputNode)
+            mrml_volume.place_beside(slicer.mrmlScene, inputNode, mapNode)
+            mrml_volume.set_disagreement_display(mapNode)
             outputNode.SetAttribute("GANTranslate.DisagreementMap", mapNode.GetID())
         self.showResult(inputNode, outputNode, target)
         return outputNode
 
     def showResult(self, inputNode, outputNode, target: str) -> None:
-        from GANTranslateLib import volume_mrml
+        from GANTranslateLib import mrml_volume
         from GANTranslateLib.model_card import is_ct_domain
 
-        volume_mrml.set_display(outputNode, target)  # explicit CT window/level, kept if the preset is missing
+        mrml_volume.set_display(outputNode, target)  # explicit CT window/level, kept if the preset is missing
         if is_ct_domain(target):
             slicer.modules.volumes.logic().ApplyVolumeDisplayPreset(outputNode.GetDisplayNode(), "CT_ABDOMEN")
         slicer.util.setSliceViewerLayers(background=outputNode, foreground=inputNode, foregroundOpacity=0.5)

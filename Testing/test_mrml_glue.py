@@ -11,7 +11,7 @@ from slicer import vtkMRMLScene, vtkMRMLSubjectHierarchyNode, vtkMRMLVolumeArche
 import slicer.util  # noqa: E402
 
 from conftest import DATA, make_package  # noqa: E402
-from GANTranslateLib import volume_mrml  # noqa: E402
+from GANTranslateLib import mrml_volume  # noqa: E402
 from GANTranslateLib.background_run import RunRequest, child_environment, predict_command  # noqa: E402
 
 
@@ -37,14 +37,14 @@ def scene():
 def test_round_trip_through_the_engine_keeps_voxels_and_geometry(scene, tmp_path: Path) -> None:
     package = make_package(tmp_path / "identity")
     source = load(scene, DATA / "tcga_t1_native_oblique_crop.nii.gz", "T1 oblique")
-    volume_mrml.write_volume(source, str(tmp_path / "in.nrrd"))
+    mrml_volume.write_volume(source, str(tmp_path / "in.nrrd"))
     request = RunRequest(model=str(package.path), input_path=str(tmp_path / "in.nrrd"),
                          output_path=str(tmp_path / "out.nrrd"), target="T2", device="cpu")
     run = subprocess.run(predict_command(sys.executable, request), capture_output=True, text=True,
                          env=child_environment("cpu"), timeout=300)
     assert run.returncode == 0, run.stderr
-    output = volume_mrml.create_output_node(scene, source, "T2")
-    volume_mrml.read_result(str(tmp_path / "out.nrrd"), output, source)
+    output = mrml_volume.create_output_node(scene, source, "T2")
+    mrml_volume.read_result(str(tmp_path / "out.nrrd"), output, source)
     assert output.GetName() == "T1 oblique → T2"
     assert ijk_to_ras(output) == ijk_to_ras(source)
     assert output.GetImageData().GetDimensions() == source.GetImageData().GetDimensions()
@@ -58,35 +58,35 @@ def test_output_goes_into_the_input_study_with_provenance(scene) -> None:
     study = hierarchy.CreateStudyItem(patient, "Study")
     # In the Slicer application every node gets an item automatically; MRML alone needs it made.
     hierarchy.CreateItem(study, source)
-    output = volume_mrml.create_output_node(scene, source, "CT")
+    output = mrml_volume.create_output_node(scene, source, "CT")
     assert output.GetName() == "MR synthetic CT"
-    volume_mrml.place_beside(scene, source, output)
+    mrml_volume.place_beside(scene, source, output)
     assert hierarchy.GetItemParent(hierarchy.GetItemByDataNode(output)) == study
-    volume_mrml.record_provenance(output, ModelId="mr-to-ct", Version="1.0.0", Device="cpu", Seconds=1.5)
+    mrml_volume.record_provenance(output, ModelId="mr-to-ct", Version="1.0.0", Device="cpu", Seconds=1.5)
     assert output.GetAttribute("GANTranslate.ModelId") == "mr-to-ct"
     assert output.GetAttribute("GANTranslate.Seconds") == "1.5"
 
 
 def test_unique_names_for_repeated_runs(scene) -> None:
     source = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T1")
-    first = volume_mrml.create_output_node(scene, source, "T2")
-    second = volume_mrml.create_output_node(scene, source, "T2")
+    first = mrml_volume.create_output_node(scene, source, "T2")
+    second = mrml_volume.create_output_node(scene, source, "T2")
     assert first.GetName() != second.GetName()
 
 
 def test_ct_target_gets_a_ct_window_and_mr_auto(scene) -> None:
     ct = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "sCT")
-    volume_mrml.set_display(ct, "CT")
+    mrml_volume.set_display(ct, "CT")
     display = ct.GetDisplayNode()
     assert not display.GetAutoWindowLevel()
-    assert (display.GetWindow(), display.GetLevel()) == volume_mrml.CT_WINDOW_LEVEL
+    assert (display.GetWindow(), display.GetLevel()) == mrml_volume.CT_WINDOW_LEVEL
     mr = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T2")
-    volume_mrml.set_display(mr, "T2")
+    mrml_volume.set_display(mr, "T2")
     assert mr.GetDisplayNode().GetAutoWindowLevel()
 
 
 def test_disagreement_map_display_is_a_colour_map(scene) -> None:
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", volume_mrml.disagreement_name("T1 → T2"))
-    volume_mrml.set_disagreement_display(node)
+    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", mrml_volume.disagreement_name("T1 → T2"))
+    mrml_volume.set_disagreement_display(node)
     assert node.GetName() == "T1 → T2 disagreement"
     assert node.GetDisplayNode().GetColorNodeID() == "vtkMRMLColorTableNodeRainbow"

@@ -9,7 +9,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 API = json.loads((Path(__file__).parent / "slicer-api.json").read_text())
 MODULE = REPO / "GANTranslate" / "GANTranslate.py"
-GLUE = REPO / "GANTranslate" / "GANTranslateLib" / "volume_mrml.py"
+GLUE = REPO / "GANTranslate" / "GANTranslateLib" / "mrml_volume.py"
 MODULE_NAMES = {"qt", "slicer", "vtk", "subprocess", "os", "sys", "shutil", "logging", "time", "PyTorchUtils", "torch"}
 
 # Calls outside the extract, each with the reason it is known to exist.
@@ -85,7 +85,7 @@ def test_base_class_methods_used_exist() -> None:
     assert "resourcePath" in widget_methods and "cleanup" in widget_methods
 
 
-@pytest.mark.parametrize("path", [MODULE, GLUE], ids=["GANTranslate.py", "volume_mrml.py"])
+@pytest.mark.parametrize("path", [MODULE, GLUE], ids=["GANTranslate.py", "mrml_volume.py"])
 def test_mrml_style_method_calls_exist(path: Path) -> None:
     for call in calls(path):
         if not isinstance(call.func, ast.Attribute) or not call.func.attr[:1].isupper():
