@@ -33,15 +33,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def describe_devices() -> list[tuple[str, str]]:
-    """(device name, human label) for every usable device, for pickers: GPUs by name, CPU marked slow."""
-    devices = [(f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())]
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        devices.append(("mps", "Apple GPU (MPS)"))
-    devices.append(("cpu", "CPU (slow)"))
-    return devices
-
-
 def cpu_has_fast_bf16() -> bool:
     """True where the CPU multiplies bf16 natively (AMX or AVX-512 BF16), so bf16 is actually faster."""
     try:

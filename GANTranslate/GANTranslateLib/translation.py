@@ -234,8 +234,3 @@ def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtyp
     output = sitk.GetImageFromArray(np.ascontiguousarray(result))
     output.CopyInformation(reference)
     return output
-
-
-def with_defaults(options: InferenceOptions, **changes) -> InferenceOptions:
-    """A copy of ``options`` with the given fields replaced (None values are ignored)."""
-    return replace(options, **{k: v for k, v in changes.items() if v is not None})
