@@ -38,6 +38,14 @@ IDENTITY_CARD: dict[str, Any] = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_compile_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled networks made by the tests go to a scratch cache, never the user's."""
+    import os
+
+    os.environ["GANTRANSLATE_CACHE"] = str(tmp_path_factory.mktemp("gantranslate-cache"))
+
+
 def make_card(**changes: Any) -> dict[str, Any]:
     """The identity card with changes; a change to None removes the key (e.g. ``slice=None`` for 3D)."""
     card = copy.deepcopy(IDENTITY_CARD)

@@ -42,11 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--mode", choices=["auto", "slice", "patch"], default="auto")
     predict.add_argument("--axis", choices=["axial", "coronal", "sagittal"], help="slice axis (default: the model's)")
     predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    predict.add_argument("--batch-size", type=_positive_int, help="slices or patches per batch (default: 2 slices / 1 patch on a CPU, 8 / 2 on a GPU)")
+    predict.add_argument("--batch-size", type=_positive_int, help="slices or patches per batch (default: 1 on a CPU; 8 slices / 2 patches on a GPU)")
     predict.add_argument("--patch-size", type=_positive_int, nargs=3, metavar=("X", "Y", "Z"))
     predict.add_argument("--overlap", type=float, help="patch overlap fraction in [0, 1)")
     predict.add_argument("--precision", choices=["exact", "fast"], default="exact",
                          help="exact: float32; fast: bf16/fp16 where the hardware has it (error measured per model)")
+    predict.add_argument("--compile", choices=["auto", "always", "never"], default="auto",
+                         help="CPU: compile the network once and cache it (about 1.3x exact, 2.5x fast); auto uses a "
+                              "cached one, or compiles when the job is long enough to repay it")
     predict.add_argument("--output-dtype", choices=["float32", "input"], default="float32")
     predict.add_argument("--disagreement-map", type=Path, metavar="FILE",
                          help="also run on the left-right mirrored input; write the mean as output and, here, how far the "
@@ -129,7 +132,7 @@ def _predict(args: argparse.Namespace) -> int:
     options = InferenceOptions(
         mode=args.mode, axis=args.axis, batch_size=args.batch_size,
         patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
-        device=args.device, precision=args.precision, output_dtype=args.output_dtype,
+        device=args.device, precision=args.precision, compile=args.compile, output_dtype=args.output_dtype,
         disagreement=args.disagreement_map is not None,
     )
     reporter = make_reporter(args.progress)

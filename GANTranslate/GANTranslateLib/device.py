@@ -1,9 +1,7 @@
 """Choosing where the network runs and at what precision."""
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import ContextManager
 
 import torch
 
@@ -40,18 +38,3 @@ def cpu_has_fast_bf16() -> bool:
     except OSError:
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def precision_context(device: torch.device, precision: str) -> ContextManager:
-    """``exact``: float32 everywhere. ``fast``: bf16 on capable CPUs, fp16 autocast on CUDA."""
-    if precision == "exact":
-        return contextlib.nullcontext()
-    if precision != "fast":
-        raise GANTranslateError(f"unknown precision '{precision}' (use exact or fast)")
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
-    if device.type == "cpu":
-        if not cpu_has_fast_bf16():
-            raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a GPU; use --precision exact")
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    raise GANTranslateError(f"fast mode is not supported on {device.type}; use --precision exact")

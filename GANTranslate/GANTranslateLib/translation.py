@@ -14,12 +14,13 @@ import SimpleITK as sitk
 import torch
 
 from . import intensity
-from .device import precision_context, resolve_device
+from .device import resolve_device
 from .errors import GANTranslateError
 from .model_card import ModelCard
 from .model_package import ModelPackage
+from .network_runner import NetworkRunner
 from .orientation import Reorientation
-from .patch_inference import run_patches
+from .patch_inference import count_windows, run_patches
 from .progress import CancelCheck, ProgressCallback, no_progress
 from .resampling import needs_resampling, resample_back, resample_to_spacing
 from .slice_inference import run_slices
@@ -36,6 +37,7 @@ class InferenceOptions:
     overlap: Optional[float] = None
     device: str = "auto"
     precision: str = "exact"
+    compile: str = "auto"  # CPU: auto (cached, or when the job repays it), always or never (network_runner)
     output_dtype: str = "float32"  # float32, or 'input' to round back to the input's voxel type
     disagreement: bool = False  # also run on the left-right mirrored input: mean output + disagreement map
 
@@ -51,10 +53,10 @@ class TranslationResult:
 
 
 def default_batch_size(device: torch.device, mode: str) -> int:
-    """Measured (bench/): on a CPU, large batches of 256² slices spill the caches and run slower than
-    one or two slices at a time; a GPU needs larger batches to be kept busy."""
+    """Measured (bench/): on a CPU, batches of 256² slices spill the caches and run slower than one
+    slice at a time; a GPU needs larger batches to be kept busy."""
     if device.type == "cpu":
-        return 2 if mode == "slice" else 1
+        return 1
     return 8 if mode == "slice" else 2
 
 
@@ -87,21 +89,6 @@ def slice_numpy_axis(orientation: str, axis: str) -> int:
     """The numpy (z, y, x) axis along which ``axis`` slices are taken in an array of this orientation."""
     index_axis = next(i for i, letter in enumerate(orientation) if letter in AXIS_LETTERS[axis])
     return 2 - index_axis
-
-
-def make_forward(network: torch.nn.Module, card: ModelCard, target: str, device: torch.device, precision: str):
-    """A batch -> batch function; for a multi-domain model the target domain label is supplied."""
-    target_index = card.domain_index(target) if card.conditional else None
-
-    @torch.inference_mode()
-    def forward(batch: torch.Tensor) -> torch.Tensor:
-        with precision_context(device, precision):
-            if target_index is None:
-                return network(batch)
-            labels = torch.full((batch.shape[0],), target_index, dtype=torch.long, device=batch.device)
-            return network(batch, labels)
-
-    return forward
 
 
 def translate_image(
@@ -154,7 +141,7 @@ def translate_image(
     else:
         model_input = oriented
 
-    forward = make_forward(network, card, target, device, options.precision)
+    forward = NetworkRunner(network, card, target, device, options.precision, options.compile, progress)
     passes = 2 if options.disagreement else 1
     try:
         predicted = _run(model_input, forward, network, card, options, mode, flat, device,
@@ -193,11 +180,12 @@ def _pass_progress(progress: ProgressCallback, index: int, passes: int) -> Progr
     return lambda stage, done, total: progress(stage, index * total + done, passes * total)
 
 
-def _run(model_input, forward, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
+def _run(model_input, forward: NetworkRunner, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
          device, progress, cancel) -> np.ndarray:
     divisor = int(getattr(network, "size_divisor", 1))
     if mode == "slice":
         axis = 0 if flat else slice_numpy_axis(card.orientation, options.axis or card.slice_axis)
+        forward.expect(-(-model_input.shape[axis] // options.batch_size))
         in_channels = int(card.architecture_args.get("input_nc", 1)) - (len(card.domains) if card.conditional else 0)
         return run_slices(
             model_input, forward, axis=axis, batch_size=options.batch_size, device=device, divisor=divisor,
@@ -212,8 +200,10 @@ def _run(model_input, forward, network, card: ModelCard, options: InferenceOptio
     overlap = card.patch_overlap if options.overlap is None else options.overlap
     if not 0 <= overlap < 1:
         raise GANTranslateError(f"overlap {overlap} must be at least 0 and below 1")
+    patch_zyx = tuple(reversed(patch_xyz))
+    forward.expect(-(-count_windows(model_input.shape, patch_zyx, overlap) // options.batch_size))
     return run_patches(
-        model_input, forward, patch_size=tuple(reversed(patch_xyz)), overlap=overlap,
+        model_input, forward, patch_size=patch_zyx, overlap=overlap,
         batch_size=options.batch_size, device=device, progress=progress, cancel=cancel,
     )
 

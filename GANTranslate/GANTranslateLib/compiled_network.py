@@ -1,0 +1,73 @@
+"""Ahead-of-time compiled networks for CPU inference (PyTorch AOTInductor), cached on disk.
+
+Why: on a CPU an eager generator already spends most of its time in oneDNN convolutions; compiling
+with frozen weights fuses the normalisations and activations around them and measured about 1.3x in
+float32 and 2.5x in bf16 (bench/). Compiling costs tens of seconds, so a compiled network is built
+once per weights, precision, batch size and PyTorch version, stored in the user's cache, and loaded
+in well under a second afterwards. Spatial sizes stay dynamic (multiples of the network's size
+divisor), so one compiled file serves every volume.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+Compiled = Callable[..., torch.Tensor]
+
+
+def cache_folder() -> Path:
+    """``$GANTRANSLATE_CACHE/compiled``, else ``~/.cache/gantranslate/compiled``."""
+    root = os.environ.get("GANTRANSLATE_CACHE") or Path.home() / ".cache" / "gantranslate"
+    return Path(root) / "compiled"
+
+
+def network_key(network: torch.nn.Module, example: Sequence[torch.Tensor]) -> str:
+    """A digest of everything a compiled file depends on: weights, architecture, inputs, PyTorch."""
+    digest = hashlib.sha256()
+    digest.update(f"{torch.__version__}|{type(network).__qualname__}|{getattr(network, 'size_divisor', 1)}".encode())
+    for tensor in example:
+        digest.update(f"|{tuple(tensor.shape[:2])}:{tensor.dim()}:{tensor.dtype}".encode())
+    for name, value in network.state_dict().items():
+        digest.update(f"|{name}:{tuple(value.shape)}:{value.dtype}".encode())
+        digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def compiler_available() -> bool:
+    """AOTInductor writes and builds C++; without a compiler (common on Windows) the network stays eager."""
+    return any(shutil.which(name) for name in ("g++", "c++", "clang++", "cl"))
+
+
+def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], path: Path) -> None:
+    """Export with dynamic spatial sizes and compile into a package file at ``path`` (atomically)."""
+    divisor = int(getattr(network, "size_divisor", 1))
+    image = example[0]
+    spatial = {}
+    for axis in range(2, image.dim()):
+        # at least 2 x divisor: at 1 the innermost feature map is a single voxel, which exporting rejects
+        size = torch.export.Dim(f"size{axis}", min=2, max=max(4096 // divisor, 2))
+        spatial[axis] = divisor * size if divisor > 1 else size
+    dynamic = (spatial,) + tuple(None for _ in example[1:])
+    with torch.inference_mode(False), torch.no_grad():
+        example = [tensor.clone() for tensor in example]  # ordinary tensors, not inference-mode ones
+        exported = torch.export.export(network, tuple(example), dynamic_shapes=dynamic)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".pt2", dir=path.parent)
+        os.close(handle)
+        try:
+            torch._inductor.aoti_compile_and_package(exported, package_path=temporary,
+                                                     inductor_configs={"freezing": True})
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+
+
+def load_compiled(path: Path) -> Compiled:
+    return torch._inductor.aoti_load_package(str(path))

@@ -1,0 +1,130 @@
+"""The network runner: compiled exact output equals eager, compiled files are cached and reused, a
+compile failure falls back to eager, and fast mode stays near exact."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import torch
+
+from GANTranslateLib import network_runner
+from GANTranslateLib.compiled_network import cache_folder, compiler_available
+from GANTranslateLib.device import cpu_has_fast_bf16
+from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.network_runner import NetworkRunner
+from GANTranslateLib.translation import InferenceOptions, translate_image
+
+from conftest import make_package
+
+CPU = torch.device("cpu")
+UNIFIED = dict(
+    id="small-unified", domains=["T1", "T2", "FLAIR"], directions=[["T1", "T2"], ["T1", "FLAIR"]],
+    conditioning="target_domain",
+    architecture={"name": "unet_generator", "args": {"num_downs": 5, "ngf": 4, "norm": "instance", "input_nc": 4}},
+    normalization={d: {"method": "window", "min": 0, "max": 1000} for d in ("T1", "T2", "FLAIR")},
+)
+
+
+def batch(height: int = 64, width: int = 64, seed: int = 0) -> torch.Tensor:
+    return torch.rand(1, 1, height, width, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def eager(package, x: torch.Tensor, target: str) -> torch.Tensor:
+    network = package.build_network().eval()
+    with torch.no_grad():
+        return network(x, torch.tensor([package.card.domain_index(target)]))
+
+
+@pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for AOTInductor")
+def test_compiled_exact_equals_eager_and_is_cached_for_any_size(tmp_path: Path, monkeypatch) -> None:
+    package = make_package(tmp_path / "unified", **UNIFIED)
+    runner = NetworkRunner(package.build_network(), package.card, "FLAIR", CPU, compile="always")
+    first = runner(batch())
+    assert list(cache_folder().glob("*.pt2")), "compiling must leave a cached file"
+    assert runner.compiled[1] is not None
+    assert (first - eager(package, batch(), "FLAIR")).abs().max() < 1e-4
+
+    def must_not_compile(*args, **kwargs):
+        raise AssertionError("the cached compiled network must be reused, not rebuilt")
+
+    monkeypatch.setattr(network_runner, "compile_network", must_not_compile)
+    again = NetworkRunner(package.build_network(), package.card, "FLAIR", CPU, compile="auto")
+    other_size = batch(96, 64, seed=1)  # spatial sizes are dynamic: one compiled file serves all
+    assert (again(other_size) - eager(package, other_size, "FLAIR")).abs().max() < 1e-4
+    assert again.compiled[1] is not None
+
+
+def test_auto_skips_compiling_a_short_job_and_never_never_compiles(tmp_path: Path, monkeypatch) -> None:
+    package = make_package(tmp_path / "unified", seed=3, **UNIFIED)
+    calls = []
+    monkeypatch.setattr(network_runner, "compile_network", lambda *a: calls.append(a))
+    for policy in ("auto", "never"):
+        runner = NetworkRunner(package.build_network(), package.card, "T2", CPU, compile=policy)
+        runner.expect(3)
+        for _ in range(3):
+            runner(batch())
+    assert calls == []
+
+
+def test_auto_compiles_when_the_job_repays_it_and_falls_back_to_eager_on_failure(tmp_path: Path, monkeypatch, caplog) -> None:
+    package = make_package(tmp_path / "unified", seed=4, **UNIFIED)
+    monkeypatch.setattr(network_runner, "compiler_available", lambda: True)
+    monkeypatch.setattr(network_runner, "COMPILE_SECONDS", 0.0)
+
+    def broken_compiler(*args):
+        raise RuntimeError("no C++ compiler found\nlong traceback")
+
+    monkeypatch.setattr(network_runner, "compile_network", broken_compiler)
+    runner = NetworkRunner(package.build_network(), package.card, "T2", CPU)
+    runner.expect(10)
+    with caplog.at_level(logging.WARNING):
+        outputs = [runner(batch()) for _ in range(3)]
+    assert "uncompiled (compiling failed: no C++ compiler found)" in caplog.text
+    assert runner.compiled[1] is None
+    for output in outputs:
+        assert (output - eager(package, batch(), "T2")).abs().max() < 1e-6
+
+
+def test_without_a_compiler_the_network_stays_eager(tmp_path: Path, monkeypatch) -> None:
+    package = make_package(tmp_path / "unified", **UNIFIED)
+    monkeypatch.setattr(network_runner, "compiler_available", lambda: False)
+    assert NetworkRunner(package.build_network(), package.card, "T2", CPU, compile="always").policy == "never"
+
+
+@pytest.mark.skipif(not cpu_has_fast_bf16(), reason="this CPU has no fast bf16")
+def test_fast_mode_runs_bf16_weights_and_stays_near_exact(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "unified", **UNIFIED)
+    network = package.build_network()
+    runner = NetworkRunner(network, package.card, "T2", CPU, precision="fast", compile="never")
+    assert next(runner.network.parameters()).dtype == torch.bfloat16
+    assert next(network.parameters()).dtype == torch.float32, "the caller's network must stay float32"
+    output = runner(batch())
+    assert output.dtype == torch.float32
+    difference = (output - eager(package, batch(), "T2")).abs()
+    assert 0 < difference.max() < 0.1
+
+
+def test_bad_policy_and_precision_are_named(tmp_path: Path, identity_package, oblique_t1) -> None:
+    import SimpleITK as sitk
+
+    image = sitk.ReadImage(str(oblique_t1))
+    with pytest.raises(GANTranslateError, match="unknown compile policy 'sometimes'"):
+        translate_image(image, identity_package, options=InferenceOptions(compile="sometimes"))
+    with pytest.raises(GANTranslateError, match="unknown precision 'half'"):
+        translate_image(image, identity_package, options=InferenceOptions(precision="half"))
+
+
+def test_a_compiled_network_that_fails_at_run_time_is_dropped_for_eager(tmp_path: Path, caplog) -> None:
+    package = make_package(tmp_path / "unified", seed=5, **UNIFIED)
+    runner = NetworkRunner(package.build_network(), package.card, "T2", CPU, compile="never")
+
+    def refuses(*inputs):
+        raise RuntimeError("input size 8192 out of the compiled range")
+
+    runner.compiled[1] = refuses
+    with caplog.at_level(logging.WARNING):
+        output = runner(batch())
+    assert "uncompiled (input size 8192 out of the compiled range)" in caplog.text
+    assert runner.compiled[1] is None
+    assert (output - eager(package, batch(), "T2")).abs().max() < 1e-6
