@@ -15,14 +15,14 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler, default_collate
 
 from GANTranslateLib.device import resolve_device
+from GANTranslateLib.dataset_folder import read_dataset, require_domains
 from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import fingerprint, load_config, save_config
-from GANTranslateLib.dataset_folder import read_dataset, require_domains
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, run_domains
-from .models import build_model
+from .models import GANModel, build_model
 from .preprocessing import prepare_subject, reference_ranges
 from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
@@ -85,6 +85,32 @@ def train(config: dict, run_dir: Path, resume: bool = False, device_name: str = 
         shutdown(info)
 
 
+def make_optimisers(model: GANModel, train_settings: dict) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    """Adam for the generators and for the discriminators (beta1 0.5, as pix2pix and CycleGAN train)."""
+    g_params = list(itertools.chain(*(n.parameters() for n in model.generator_networks())))
+    d_params = list(itertools.chain(*(n.parameters() for n in model.discriminator_networks())))
+    betas = (train_settings["beta1"], 0.999)
+    return (torch.optim.Adam(g_params, lr=train_settings["lr"], betas=betas),
+            torch.optim.Adam(d_params, lr=train_settings["lr"], betas=betas))
+
+
+def optimisation_step(runner, batch: dict[str, torch.Tensor], opt_g, opt_d, scaler, rng: np.random.Generator,
+                      device_type: str, amp: bool) -> tuple[dict, dict]:
+    """One generator update, then one discriminator update on the same fakes (bench/ times this)."""
+    with torch.autocast(device_type, enabled=amp):
+        loss_g, logs_g, fakes = runner("generator", batch)
+    opt_g.zero_grad(set_to_none=True)
+    scaler.scale(loss_g).backward()
+    scaler.step(opt_g)
+    with torch.autocast(device_type, enabled=amp):
+        loss_d, logs_d = runner("discriminator", batch, fakes, rng)
+    opt_d.zero_grad(set_to_none=True)
+    scaler.scale(loss_d).backward()
+    scaler.step(opt_d)
+    scaler.update()
+    return logs_g, logs_d
+
+
 def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed) -> Path:
     t = config["train"]
     if t["threads"]:
@@ -120,10 +146,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     divisor = int(getattr(model.export_generator(), "size_divisor", 1))
     if any(size % divisor for size in config["data"]["crop"]):
         raise GANTranslateError(f"data.crop {config['data']['crop']} must be a multiple of {divisor} for this generator")
-    g_params = list(itertools.chain(*(n.parameters() for n in model.generator_networks())))
-    d_params = list(itertools.chain(*(n.parameters() for n in model.discriminator_networks())))
-    opt_g = torch.optim.Adam(g_params, lr=t["lr"], betas=(t["beta1"], 0.999))
-    opt_d = torch.optim.Adam(d_params, lr=t["lr"], betas=(t["beta1"], 0.999))
+    opt_g, opt_d = make_optimisers(model, t)
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_lambda(config))
     sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lr_lambda(config))
     amp = bool(t["amp"]) and device.type == "cuda"
@@ -177,17 +200,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     while step < t["steps"]:
         batch = batch_for(step)
         step_rng = np.random.default_rng([config["seed"], step, info.rank, 1])
-        with torch.autocast(device.type, enabled=amp):
-            loss_g, logs_g, fakes = runner("generator", batch)
-        opt_g.zero_grad(set_to_none=True)
-        scaler.scale(loss_g).backward()
-        scaler.step(opt_g)
-        with torch.autocast(device.type, enabled=amp):
-            loss_d, logs_d = runner("discriminator", batch, fakes, step_rng)
-        opt_d.zero_grad(set_to_none=True)
-        scaler.scale(loss_d).backward()
-        scaler.step(opt_d)
-        scaler.update()
+        logs_g, logs_d = optimisation_step(runner, batch, opt_g, opt_d, scaler, step_rng, device.type, amp)
         sched_g.step(), sched_d.step()
         step += 1
         progress.update(1)
