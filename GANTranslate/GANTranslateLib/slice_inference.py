@@ -1,7 +1,8 @@
 """Slice-wise inference: run a 2D network over every slice of a volume along one axis.
 
 Slices are batched; each is padded to the network's size multiple and cropped back; neighbouring
-slices can be stacked as channels (2.5D). Memory beyond the input and output is one batch.
+slices can be stacked as channels (2.5D). Memory beyond the input and output is one batch: the input
+may be a raw view of the volume, with ``prepare`` normalising each batch as it is gathered.
 """
 from __future__ import annotations
 
@@ -43,10 +44,13 @@ def run_slices(
     in_channels: int = 1,
     replicate_channels: bool = False,
     pad_value: float = -1.0,
+    prepare: Optional[Callable[[np.ndarray], np.ndarray]] = None,
     progress: ProgressCallback = no_progress,
     cancel: Optional[CancelCheck] = None,
 ) -> np.ndarray:
-    """Translate a normalised float32 volume slice by slice along numpy ``axis``; same shape out."""
+    """Translate a volume slice by slice along numpy ``axis``; same shape out, float32.
+
+    The volume is normalised float32, or anything ``prepare`` turns into that a batch at a time."""
     if not replicate_channels and in_channels != 2 * adjacent + 1:
         raise ValueError(f"a network with {in_channels} input channels cannot take {2 * adjacent + 1} adjacent slices")
     slices = np.moveaxis(volume, axis, 0)
@@ -58,7 +62,8 @@ def run_slices(
     for done, start in enumerate(batches):
         check_cancel(cancel)
         indices = range(start, min(start + batch_size, n))
-        batch = torch.from_numpy(gather_slices(slices, indices, adjacent, in_channels, replicate_channels))
+        gathered = gather_slices(slices, indices, adjacent, in_channels, replicate_channels)
+        batch = torch.from_numpy(prepare(gathered) if prepare is not None else gathered)
         batch = batch.to(device, non_blocking=True)
         if top or bottom or left or right:
             batch = F.pad(batch, (left, right, top, bottom), value=pad_value)

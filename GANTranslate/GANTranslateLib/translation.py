@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Optional
 
 import numpy as np
@@ -132,23 +133,26 @@ def translate_image(
 
     direction = np.asarray(volume_image.GetDirection()).reshape(3, 3)
     orient = Reorientation((0, 1, 2), (False, False, False)) if flat else Reorientation.between(direction, card.orientation)
-    oriented = intensity.normalise(orient.apply_zyx(voxels), offset, scale)
+    oriented = orient.apply_zyx(voxels)  # a view of the input: nothing copied yet
     spacing = orient.spacing(volume_image.GetSpacing())
     resample = needs_resampling(spacing, card.spacing)
-    if resample:
-        progress("resampling", 0, 1)
-        model_input = resample_to_spacing(oriented, spacing, card.spacing, fill=-1.0)
+    if mode == "slice" and not resample:
+        # Slices are normalised a batch at a time: no normalised copy of the whole volume is held.
+        model_input, prepare = oriented, partial(intensity.normalise, offset=offset, scale=scale)
     else:
-        model_input = oriented
+        model_input, prepare = intensity.normalise(oriented, offset, scale), None
+        if resample:
+            progress("resampling", 0, 1)
+            model_input = resample_to_spacing(model_input, spacing, card.spacing, fill=-1.0)
 
     forward = NetworkRunner(network, card, target, device, options.precision, options.compile, progress)
     passes = 2 if options.disagreement else 1
     try:
-        predicted = _run(model_input, forward, network, card, options, mode, flat, device,
+        predicted = _run(model_input, prepare, forward, network, card, options, mode, flat, device,
                          _pass_progress(progress, 0, passes), cancel)
         if options.disagreement:
             lr_axis = 2 if flat else 2 - next(i for i, letter in enumerate(card.orientation) if letter in "LR")
-            mirrored = np.flip(_run(np.ascontiguousarray(np.flip(model_input, lr_axis)), forward, network, card, options,
+            mirrored = np.flip(_run(np.flip(model_input, lr_axis), prepare, forward, network, card, options,
                                     mode, flat, device, _pass_progress(progress, 1, passes), cancel), lr_axis)
             difference = np.abs(predicted - mirrored)
             predicted = (predicted + mirrored) / 2
@@ -156,14 +160,16 @@ def translate_image(
         raise GANTranslateError(
             "the GPU ran out of memory; use a smaller --batch-size or --patch-size, or --device cpu"
         ) from None
+    oriented_shape = oriented.shape
+    del oriented, model_input  # a whole normalised volume that is no longer needed: free it before the output
 
     if resample:
-        predicted = resample_back(predicted, card.spacing, oriented.shape, spacing, fill=-1.0)
+        predicted = resample_back(predicted, card.spacing, oriented_shape, spacing, fill=-1.0)
     out_offset, out_scale = intensity.output_range(out_spec)
     disagreement = None
     if options.disagreement:
         if resample:
-            difference = resample_back(difference, card.spacing, oriented.shape, spacing, fill=0.0)
+            difference = resample_back(difference, card.spacing, oriented_shape, spacing, fill=0.0)
         disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(difference)) * np.float32(out_scale), image, flat, "float32")
     result = intensity.denormalise(orient.invert_zyx(predicted), out_offset, out_scale)
     if in_spec.get("mask") == "nonzero":
@@ -180,7 +186,7 @@ def _pass_progress(progress: ProgressCallback, index: int, passes: int) -> Progr
     return lambda stage, done, total: progress(stage, index * total + done, passes * total)
 
 
-def _run(model_input, forward: NetworkRunner, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
+def _run(model_input, prepare, forward: NetworkRunner, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
          device, progress, cancel) -> np.ndarray:
     divisor = int(getattr(network, "size_divisor", 1))
     if mode == "slice":
@@ -190,7 +196,7 @@ def _run(model_input, forward: NetworkRunner, network, card: ModelCard, options:
         return run_slices(
             model_input, forward, axis=axis, batch_size=options.batch_size, device=device, divisor=divisor,
             adjacent=card.adjacent_slices, in_channels=in_channels,
-            replicate_channels=card.channel_mode == "replicate", progress=progress, cancel=cancel,
+            replicate_channels=card.channel_mode == "replicate", prepare=prepare, progress=progress, cancel=cancel,
         )
     if flat:
         raise GANTranslateError("a 3D model cannot translate a 2D image; give a 3D volume")

@@ -1,0 +1,67 @@
+"""Peak memory of one translation beyond its input and output arrays, measured in a fresh process.
+
+    python bench/memory_probe.py patch 512      # a 512³ volume patch-wise (96³ windows)
+    python bench/memory_probe.py slice 256      # a 256³ volume slice-wise
+
+The network is the identity, so what is measured is the engine's own memory (orientation, intensity,
+blending buffers, copies), which is what grows with the volume; a real network adds its activations for
+one batch, a constant. Prints one JSON line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "GANTranslate"))
+
+from GANTranslateLib.model_card import parse_card  # noqa: E402
+from GANTranslateLib.model_package import ModelPackage  # noqa: E402
+from GANTranslateLib.networks import build_generator  # noqa: E402
+from GANTranslateLib.translation import InferenceOptions, translate_image  # noqa: E402
+
+
+def resident_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def identity_card(mode: str) -> dict:
+    card = {"schema_version": 1, "id": "memory-probe", "version": "1.0.0", "name": "identity", "task": "translation",
+            "domains": ["A", "B"], "directions": [["A", "B"]], "architecture": {"name": "identity", "args": {"spatial_dims": 2 if mode == "slice" else 3}},
+            "mode": "2d" if mode == "slice" else "3d", "spacing": None, "orientation": "LPS", "license": "n/a",
+            "normalization": {d: {"method": "window", "min": 0, "max": 1000} for d in ("A", "B")}}
+    if mode == "slice":
+        card["slice"] = {"axis": "axial"}
+    else:
+        card["patch"] = {"size": [96, 96, 96], "overlap": 0.25}
+    return card
+
+
+def main() -> None:
+    mode, size = sys.argv[1], int(sys.argv[2])
+    package = ModelPackage(Path("."), parse_card(identity_card(mode)))
+    network = build_generator("identity", package.card.architecture_args)
+    voxels = np.random.default_rng(0).uniform(0, 1000, size=(size, size, size)).astype(np.float32)
+    image = sitk.GetImageFromArray(voxels)
+    del voxels
+    import monai.inferers  # noqa: F401  (libraries loaded first: their code is not the engine's memory)
+
+    before = resident_mb("VmRSS")
+    result = translate_image(image, package, options=InferenceOptions(device="cpu", compile="never"), network=network)
+    volume_mb = size**3 * 4 / 2**20
+    peak = resident_mb("VmHWM")
+    beyond = peak - before - volume_mb  # the input is in 'before'; the output array is one volume
+    print(json.dumps({"mode": mode, "size": size, "volume_mb": volume_mb, "peak_mb": peak, "before_mb": before,
+                      "beyond_input_and_output_mb": beyond, "beyond_in_volumes": beyond / volume_mb,
+                      "output_size": list(result.image.GetSize())}))
+
+
+if __name__ == "__main__":
+    main()
