@@ -7,6 +7,8 @@ float32, the discriminator updated on the generator's detached output, LSGAN tar
 from __future__ import annotations
 
 import copy
+import statistics
+import time
 
 import numpy as np
 import torch
@@ -15,8 +17,6 @@ import torch.nn.functional as F
 from gantranslate_trainer.config import load_config
 from gantranslate_trainer.models import build_model
 from gantranslate_trainer.training import make_optimisers, optimisation_step
-
-from timing import median_seconds
 
 ADAM = dict(lr=2e-4, betas=(0.5, 0.999))
 
@@ -66,7 +66,7 @@ def trainer_config(model: str, size: int) -> dict:
     generator = ({"name": "unet_generator", "args": {"num_downs": 8, "ngf": 64, "norm": "batch", "dropout": False}}
                  if model == "pix2pix" else {"name": "resnet_generator", "args": {"ngf": 64, "n_blocks": 9, "norm": "instance"}})
     norm = "batch" if model == "pix2pix" else "instance"
-    return load_config(None, [f"model={model}", "data.source=A", "data.target=B", f"data.crop=[{size},{size}]",
+    return load_config(None, [f"model={model}", "data.root=not-read-by-the-benchmark", "data.source=A", "data.target=B", f"data.crop=[{size},{size}]",
                               f"network.generator={generator}".replace("'", '"').replace("False", "false"),
                               f"network.discriminator={{\"ndf\": 64, \"n_layers\": 3, \"norm\": \"{norm}\"}}",
                               "train.batch_size=1", "train.pool_size=0"])
@@ -94,8 +94,18 @@ def bench_training(model: str, size: int, repeats: int) -> dict:
         ref_g = torch.optim.Adam([*nets[0].parameters(), *nets[1].parameters()], **ADAM)
         ref_d = torch.optim.Adam([*nets[2].parameters(), *nets[3].parameters()], **ADAM)
         reference = lambda: reference_cyclegan_step(*nets, ref_g, ref_d, a, b)  # noqa: E731
-    row = {"model": model, "input": f"{size}x{size}, batch 1",
-           "baseline_step_s": median_seconds(reference, repeats),
-           "trainer_step_s": median_seconds(trainer_step, repeats)}
-    row["trainer_speedup"] = row["baseline_step_s"] / row["trainer_step_s"]
-    return row
+    reference_s, trainer_s = interleaved(reference, trainer_step, repeats)
+    return {"model": model, "input": f"{size}x{size}, batch 1", "baseline_step_s": reference_s,
+            "trainer_step_s": trainer_s, "trainer_speedup": reference_s / trainer_s}
+
+
+def interleaved(first, second, repeats: int) -> tuple[float, float]:
+    """Median times of two steps measured in alternation, so that drift in the machine's speed hits both."""
+    first(), second()
+    times: tuple[list, list] = ([], [])
+    for _ in range(repeats):
+        for run, bucket in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            run()
+            bucket.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])

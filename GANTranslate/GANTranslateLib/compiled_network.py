@@ -46,17 +46,9 @@ def compiler_available() -> bool:
 
 def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], path: Path) -> None:
     """Export with dynamic spatial sizes and compile into a package file at ``path`` (atomically)."""
-    divisor = int(getattr(network, "size_divisor", 1))
-    image = example[0]
-    spatial = {}
-    for axis in range(2, image.dim()):
-        # at least 2 x divisor: at 1 the innermost feature map is a single voxel, which exporting rejects
-        size = torch.export.Dim(f"size{axis}", min=2, max=max(4096 // divisor, 2))
-        spatial[axis] = divisor * size if divisor > 1 else size
-    dynamic = (spatial,) + tuple(None for _ in example[1:])
     with torch.inference_mode(False), torch.no_grad():
         example = [tensor.clone() for tensor in example]  # ordinary tensors, not inference-mode ones
-        exported = torch.export.export(network, tuple(example), dynamic_shapes=dynamic)
+        exported = _export_dynamic(network, example)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(suffix=".pt2", dir=path.parent)
         os.close(handle)
@@ -67,6 +59,22 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], p
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)
+
+
+def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
+    """Spatial sizes any multiple of the size divisor; where a network cannot take a single-voxel
+    bottleneck (some normalisations), from twice the divisor."""
+    divisor = int(getattr(network, "size_divisor", 1))
+    for smallest in (1, 2):
+        spatial = {}
+        for axis in range(2, example[0].dim()):
+            size = torch.export.Dim(f"size{axis}", min=smallest, max=max(4096 // divisor, 2))
+            spatial[axis] = divisor * size if divisor > 1 else size
+        try:
+            return torch.export.export(network, tuple(example), dynamic_shapes=(spatial,) + (None,) * (len(example) - 1))
+        except Exception:  # torch raises several kinds for a violated shape constraint
+            if smallest == 2 or min(example[0].shape[2:]) < 2 * divisor:
+                raise
 
 
 def load_compiled(path: Path) -> Compiled:
