@@ -22,6 +22,7 @@ def test_command_is_an_argument_list_with_every_choice() -> None:
     assert args[:4] == ["/opt/Slicer/bin/PythonSlicer", "-m", "GANTranslateLib.cli", "predict"]
     assert "in file.nrrd" in args and args[args.index("--patch-size") + 1 :][:3] == ["64", "64", "32"]
     assert args[args.index("--progress") + 1] == "json"
+    assert "--no-compression" in args  # scratch files: writing them fast matters, their size does not
 
 
 def test_cpu_hides_gpus_and_engine_is_importable() -> None:

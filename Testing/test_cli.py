@@ -145,3 +145,17 @@ def test_disagreement_map_is_written_beside_the_output(tmp_path: Path, small_une
                  "--source", "T1", "--target", "T2", "--disagreement-map", str(check)]) == 0
     assert_same_geometry(sitk.ReadImage(str(check)), sitk.ReadImage(str(out)))
     assert array(sitk.ReadImage(str(check))).min() >= 0
+
+
+def test_scratch_outputs_can_skip_compression_but_nifti_gz_never_does(tmp_path: Path, identity_package, t2_nrrd: Path) -> None:
+    def encoding(path: Path) -> str:
+        header = path.read_bytes().split(b"\n\n", 1)[0].decode()
+        return next(line.split(":")[1].strip() for line in header.splitlines() if line.startswith("encoding"))
+
+    for extra, expected in (([], "gzip"), (["--no-compression"], "raw")):
+        out = tmp_path / f"out{len(extra)}.nrrd"
+        assert main(["predict", "-m", str(identity_package.path), "-i", str(t2_nrrd), "-o", str(out), *extra]) == 0
+        assert encoding(out) == expected
+    gz = tmp_path / "out.nii.gz"
+    assert main(["predict", "-m", str(identity_package.path), "-i", str(t2_nrrd), "-o", str(gz), "--no-compression"]) == 0
+    assert gz.read_bytes()[:2] == b"\x1f\x8b"

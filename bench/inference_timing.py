@@ -25,10 +25,11 @@ from timing import median_seconds, network_flops
 
 
 def synthetic_volume(shape_zyx: tuple[int, int, int], folder: Path) -> Path:
-    """A uniform-noise volume on disk (content does not change a convolution's speed)."""
+    """A uniform-noise volume on disk as uncompressed NRRD, as the Slicer module hands volumes to the engine
+    (content does not change a convolution's speed)."""
     rng = np.random.default_rng(0)
     image = sitk.GetImageFromArray(rng.uniform(0, 1000, size=shape_zyx).astype(np.float32))
-    path = folder / f"input_{'x'.join(map(str, shape_zyx))}.nii.gz"
+    path = folder / f"input_{'x'.join(map(str, shape_zyx))}.nrrd"
     if not path.exists():
         sitk.WriteImage(image, str(path))
     return path
@@ -36,12 +37,12 @@ def synthetic_volume(shape_zyx: tuple[int, int, int], folder: Path) -> Path:
 
 def whole_volume(path: Path, package: ModelPackage, network: torch.nn.Module, options: InferenceOptions,
                  source: str, target: str) -> float:
-    """Seconds for read -> translate -> write, as the CLI does it."""
+    """Seconds for read -> translate -> write, as the CLI does it for the Slicer module (uncompressed NRRD)."""
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         image = read_volume(path)
         result = translate_image(image, package, source, target, options=options, network=network)
-        write_volume_atomic(result.image, Path(scratch) / "out.nii.gz")
+        write_volume_atomic(result.image, Path(scratch) / "out.nrrd", compress=False)
         return time.perf_counter() - start
 
 

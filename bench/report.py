@@ -53,7 +53,8 @@ def markdown(r: dict) -> str:
              f"convolution peak (3x3, 256 channels, 64²): fp32 {r['conv_peak_fp32_gflops']:.0f} GFLOP/s{bf16}", ""]
     lines += inference_table(r["networks"])
     lines += ["", "reference: eager float32, batch 1, one slice (or patch) after another, network time only; "
-              "exact and fast: the engine's whole run (read, reorient, normalise, predict, write) with its defaults "
+              "exact and fast: the engine's whole run (read, reorient, normalise, predict, write uncompressed NRRD as the "
+              "Slicer module exchanges volumes; a .nii.gz output adds about 1 s of gzip per 50 MB) with its defaults "
               "(batch 1 on a CPU, the compiled network from the cache); compile: paid once per model and precision.", ""]
     lines += ["| memory | volume | peak beyond input and output |", "|---|---|---|"]
     for m in r["memory"]:

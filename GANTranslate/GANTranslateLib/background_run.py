@@ -36,7 +36,7 @@ def predict_command(python: str, request: RunRequest) -> list[str]:
     """Argument list (never a shell string) for the background translation."""
     args = [python, "-m", "GANTranslateLib.cli", "predict", "-m", request.model, "-i", request.input_path,
             "-o", request.output_path, "--mode", request.mode, "--device", request.device,
-            "--precision", request.precision, "--progress", "json"]
+            "--precision", request.precision, "--progress", "json", "--no-compression"]  # scratch files: speed
     for flag, value in (("--source", request.source), ("--target", request.target), ("--axis", request.axis),
                         ("--overlap", request.overlap), ("--batch-size", request.batch_size),
                         ("--disagreement-map", request.disagreement_path)):

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="CPU: compile the network once and cache it (about 1.3x exact, 2.5x fast); auto uses a "
                               "cached one, or compiles when the job is long enough to repay it")
     predict.add_argument("--output-dtype", choices=["float32", "input"], default="float32")
+    predict.add_argument("--no-compression", action="store_true",
+                         help="write .nrrd/.mha uncompressed (fast: for scratch files, as Slicer exchanges them); "
+                              ".nii.gz is always compressed")
     predict.add_argument("--disagreement-map", type=Path, metavar="FILE",
                          help="also run on the left-right mirrored input; write the mean as output and, here, how far the "
                               "two predictions differ per voxel (output units): high values mark voxels not to trust")
@@ -139,9 +142,9 @@ def _predict(args: argparse.Namespace) -> int:
     try:
         result = translate_image(image, package, args.source, args.target, options, progress=reporter)
         reporter("writing", 0, 1)
-        write_volume_atomic(result.image, output)
+        write_volume_atomic(result.image, output, compress=not args.no_compression)
         if result.disagreement is not None:
-            write_volume_atomic(result.disagreement, args.disagreement_map)
+            write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
     finally:
         reporter.close()
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,

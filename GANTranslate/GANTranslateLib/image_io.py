@@ -95,7 +95,7 @@ def write_volume_atomic(image: sitk.Image, path: str | os.PathLike, compress: bo
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=full_suffix(path), dir=path.parent)
     os.close(fd)
     try:
-        sitk.WriteImage(image, tmp_name, useCompression=compress)
+        sitk.WriteImage(image, tmp_name, useCompression=compress or path.name.endswith(".gz"))
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
