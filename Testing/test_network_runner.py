@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from GANTranslateLib import network_runner
+from GANTranslateLib.cli import main
 from GANTranslateLib.compiled_network import cache_folder, compiler_available
 from GANTranslateLib.device import cpu_has_fast_bf16
 from GANTranslateLib.errors import GANTranslateError
@@ -37,22 +38,29 @@ def eager(package, x: torch.Tensor, target: str) -> torch.Tensor:
 
 
 @pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for AOTInductor")
-def test_compiled_exact_equals_eager_and_is_cached_for_any_size(tmp_path: Path, monkeypatch) -> None:
+def test_compiled_ahead_equals_eager_and_is_reused_for_any_size(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("GANTRANSLATE_CACHE", str(tmp_path / "cache"))
     package = make_package(tmp_path / "unified", **UNIFIED)
-    runner = NetworkRunner(package.build_network(), package.card, "FLAIR", CPU, compile="always")
-    first = runner(batch())
-    assert list(cache_folder().glob("*.pt2")), "compiling must leave a cached file"
-    assert runner.compiled[1] is not None
-    assert (first - eager(package, batch(), "FLAIR")).abs().max() < 1e-4
+    assert main(["models", "compile", str(package.path), "--precision", "exact"]) == 0
+    compiled = list(cache_folder().glob("*.pt2"))
+    assert len(compiled) == 1 and str(compiled[0]) in capsys.readouterr().out
 
     def must_not_compile(*args, **kwargs):
         raise AssertionError("the cached compiled network must be reused, not rebuilt")
 
     monkeypatch.setattr(network_runner, "compile_network", must_not_compile)
-    again = NetworkRunner(package.build_network(), package.card, "FLAIR", CPU, compile="auto")
-    other_size = batch(96, 64, seed=1)  # spatial sizes are dynamic: one compiled file serves all
-    assert (again(other_size) - eager(package, other_size, "FLAIR")).abs().max() < 1e-4
-    assert again.compiled[1] is not None
+    runner = NetworkRunner(package.build_network(), package.card, "FLAIR", CPU, compile="auto")
+    for size in ((64, 64), (96, 64)):  # spatial sizes are dynamic: one compiled file serves all
+        x = batch(*size, seed=size[0])
+        assert (runner(x) - eager(package, x, "FLAIR")).abs().max() < 1e-4
+    assert runner.compiled[1] is not None and runner.cache_paths[1] == compiled[0]
+
+
+def test_compiling_ahead_without_a_compiler_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    package = make_package(tmp_path / "unified", **UNIFIED)
+    monkeypatch.setattr(network_runner, "compiler_available", lambda: False)
+    assert main(["models", "compile", str(package.path), "--precision", "exact"]) == 1
+    assert "no C++ compiler found" in capsys.readouterr().err
 
 
 def test_auto_skips_compiling_a_short_job_and_never_never_compiles(tmp_path: Path, monkeypatch) -> None:

@@ -58,8 +58,7 @@ def bench_slicewise(name: str, package: ModelPackage, network: torch.nn.Module, 
     card = package.card
     source, target = card.directions[0]
     network = network.eval()
-    channels = int(card.architecture_args.get("input_nc", 1)) - (len(card.domains) if card.conditional else 0)
-    batches = slice_batches(sitk.GetArrayFromImage(sitk.ReadImage(str(volume_path))), channels,
+    batches = slice_batches(sitk.GetArrayFromImage(sitk.ReadImage(str(volume_path))), card.image_channels,
                             card.adjacent_slices, card.channel_mode == "replicate")
     label = (torch.tensor([card.domain_index(target)]),) if card.conditional else ()
 

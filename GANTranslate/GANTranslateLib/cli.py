@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("source", help="package folder, .zip file, or http(s)/file URL (URLs need --sha256)")
     install.add_argument("--sha256", help="expected sha256 of the .zip (required for downloads)")
     install.set_defaults(run=_models_install)
+    prepare = models_commands.add_parser("compile", help="compile a model for this CPU once (cached; faster translations)")
+    prepare.add_argument("model", help="model package folder or model id")
+    prepare.add_argument("--precision", choices=["exact", "fast", "both"], default="both")
+    prepare.set_defaults(run=_models_compile)
 
     ev = commands.add_parser("evaluate", help="metrics, montages and the look-up-table baseline on a dataset")
     ev.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
@@ -224,6 +228,20 @@ def _models_install(args: argparse.Namespace) -> int:
 
     model_id = install_model(args.source, args.sha256)
     print(f"installed {model_id} into {user_models_folder()}")
+    return 0
+
+
+def _models_compile(args: argparse.Namespace) -> int:
+    from .device import cpu_has_fast_bf16
+    from .model_registry import find_package
+    from .network_runner import compile_ahead
+
+    package = find_package(args.model)
+    precisions = ["exact", "fast"] if args.precision == "both" else [args.precision]
+    if args.precision == "both" and not cpu_has_fast_bf16():
+        precisions = ["exact"]  # this CPU has no fast mode to prepare
+    for precision in precisions:
+        print(f"compiled {package.card.id} ({precision}) into {compile_ahead(package, precision)}")
     return 0
 
 

@@ -81,6 +81,11 @@ class ModelCard:
         return int(self.data.get("slice", {}).get("adjacent", 0))
 
     @property
+    def image_channels(self) -> int:
+        """Input channels that carry the image (a conditional model's domain label channels excluded)."""
+        return int(self.architecture_args.get("input_nc", 1)) - (len(self.domains) if self.conditional else 0)
+
+    @property
     def channel_mode(self) -> str:
         return self.data.get("slice", {}).get("channel_mode", "adjacent")
 

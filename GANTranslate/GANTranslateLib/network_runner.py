@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from pathlib import Path
 from typing import Optional
 
 import torch
@@ -17,6 +18,7 @@ from .compiled_network import Compiled, cache_folder, compile_network, compiler_
 from .device import cpu_has_fast_bf16
 from .errors import GANTranslateError
 from .model_card import ModelCard
+from .model_package import ModelPackage
 from .progress import ProgressCallback, no_progress
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ class NetworkRunner:
         self.network = network.eval()
         can_compile = device.type == "cpu" and compiler_available()
         self.policy = compile if can_compile else "never"
-        self.compiled: dict[int, Optional[Compiled]] = {}
+        self.compiled: dict[int, Optional[Compiled]] = {}  # per batch size; None: eager
+        self.cache_paths: dict[int, Path] = {}
         self.expected_calls = 0
         self.calls = 0
 
@@ -103,7 +106,7 @@ class NetworkRunner:
         self.compiled[size] = None
         if self.policy == "never":
             return None
-        path = cache_folder() / f"{network_key(self.network, inputs)}.pt2"
+        path = self.cache_paths[size] = cache_folder() / f"{network_key(self.network, inputs)}.pt2"
         if path.is_file() or self.policy == "always":
             self.compiled[size] = self._compiled(path, inputs)
             return None
@@ -124,6 +127,22 @@ class NetworkRunner:
         except Exception as error:  # a compiler problem must never cost the user their result
             log.warning("gantranslate: running the network uncompiled (compiling failed: %s)", _first_line(error))
             return None
+
+
+def compile_ahead(package: ModelPackage, precision: str = "exact") -> Path:
+    """Compile a model's network for this CPU now (``gantranslate models compile``), so that even the
+    first translation runs compiled; returns the cached file."""
+    if not compiler_available():
+        raise GANTranslateError("no C++ compiler found (g++, clang++ or cl); install one to compile, or run uncompiled")
+    card = package.card
+    runner = NetworkRunner(package.build_network(), card, card.directions[0][1], torch.device("cpu"), precision, "always")
+    divisor = int(getattr(runner.network, "size_divisor", 1))
+    side = divisor * max(2, -(-256 // divisor))  # a typical slice; every other size is served too
+    spatial = tuple(card.patch_size) if card.mode == "3d" else (side, side)
+    runner(torch.zeros(1, card.image_channels, *spatial))
+    if runner.compiled[1] is None:
+        raise GANTranslateError(f"compiling '{card.id}' failed (the warning above says why); it still runs uncompiled")
+    return runner.cache_paths[1]
 
 
 def _first_line(error: Exception) -> str:

@@ -192,10 +192,9 @@ def _run(model_input, prepare, forward: NetworkRunner, network, card: ModelCard,
     if mode == "slice":
         axis = 0 if flat else slice_numpy_axis(card.orientation, options.axis or card.slice_axis)
         forward.expect(-(-model_input.shape[axis] // options.batch_size))
-        in_channels = int(card.architecture_args.get("input_nc", 1)) - (len(card.domains) if card.conditional else 0)
         return run_slices(
             model_input, forward, axis=axis, batch_size=options.batch_size, device=device, divisor=divisor,
-            adjacent=card.adjacent_slices, in_channels=in_channels,
+            adjacent=card.adjacent_slices, in_channels=card.image_channels,
             replicate_channels=card.channel_mode == "replicate", prepare=prepare, progress=progress, cancel=cancel,
         )
     if flat:
