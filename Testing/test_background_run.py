@@ -33,12 +33,13 @@ def test_cpu_hides_gpus_and_engine_is_importable() -> None:
 
 def test_progress_lines_map_to_a_monotone_fraction() -> None:
     lines = [json.dumps({"event": "progress", "stage": "loading model", "done": 0, "total": 1})]
+    lines += [json.dumps({"event": "progress", "stage": "compiling", "done": 0, "total": 1})]
     lines += [json.dumps({"event": "progress", "stage": "inference", "done": i, "total": 4}) for i in range(1, 5)]
     lines += ["some warning from a library", json.dumps({"event": "done", "output": "x", "seconds": 1})]
     events = [e for e in map(parse_line, lines) if e is not None]
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and events[-1].kind == "done"
-    assert len(events) == 6
+    assert len(events) == 7
 
 
 def test_failure_messages() -> None:

@@ -66,7 +66,7 @@ class ProgressEvent:
 
 
 # How much of the whole run each stage stands for, so the bar moves steadily.
-STAGE_SPAN = {"loading model": (0.0, 0.05), "resampling": (0.05, 0.1), "inference": (0.1, 0.95),
+STAGE_SPAN = {"loading model": (0.0, 0.05), "resampling": (0.05, 0.1), "compiling": (0.1, 0.1), "inference": (0.1, 0.95),
               "writing": (0.95, 1.0), "done": (1.0, 1.0)}
 
 

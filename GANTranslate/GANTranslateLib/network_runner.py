@@ -121,7 +121,7 @@ class NetworkRunner:
         """Load (compiling first if needed); any failure leaves the network eager, with a warning."""
         try:
             if not path.is_file():
-                self.progress("compiling the network (once per model)", 0, 1)
+                self.progress("compiling", 0, 1)  # once per model and precision, then cached
                 compile_network(self.network, inputs, path)
             return load_compiled(path)
         except Exception as error:  # a compiler problem must never cost the user their result
