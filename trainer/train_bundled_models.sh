@@ -26,7 +26,8 @@ for name in "${configs[@]}"; do
   fi
   id=$(python -c "import yaml,sys; print(yaml.safe_load(open('$config'))['export']['id'])")
   root=$(python -c "import yaml; print(yaml.safe_load(open('$run/config.yaml'))['data']['root'])")
-  gantranslate-train export "$run" -o "$run/model" --weights-dtype float16  # what ships is what is scored
+  # the last checkpoint, never the "best" one: that was picked on the held-out slab this script scores on
+  gantranslate-train export "$run" -o "$run/model" --checkpoint last --weights-dtype float16  # what ships is what is scored
   # every direction the model is shipped for, scored on the held-out slab against the LUT baseline
   python - "$run" "$root" <<'PY'
 import json, subprocess, sys
@@ -42,5 +43,5 @@ for source, target in pairs:
     summaries[f"{source}->{target}"] = json.loads((out / "summary.json").read_text())
 (run / "evaluation" / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n")
 PY
-  gantranslate-train export "$run" -o "$models/$id" --weights-dtype float16 --evaluation "$run/evaluation/summary.json"
+  gantranslate-train export "$run" -o "$models/$id" --checkpoint last --weights-dtype float16 --evaluation "$run/evaluation/summary.json"
 done
