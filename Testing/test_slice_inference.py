@@ -68,3 +68,19 @@ def test_progress_counts_batches_and_cancel_stops_before_the_next() -> None:
     with pytest.raises(CancelledError):
         run_slices(volume, forward, axis=0, batch_size=3, device=CPU, cancel=lambda: len(calls) >= 2)
     assert len(calls) == 2
+
+
+def test_raw_view_prepared_per_batch_equals_a_prepared_volume() -> None:
+    """The engine hands in a raw (int16, transposed, read-only) view and normalises a batch at a time."""
+    raw = np.random.default_rng(1).integers(-50, 900, size=(7, 12, 10)).astype(np.int16).transpose(2, 1, 0)
+    raw.flags.writeable = False
+
+    def prepare(batch: np.ndarray) -> np.ndarray:
+        return np.clip((batch.astype(np.float32) - 400) / 500, -1, 1)
+
+    whole = run_slices(prepare(raw), CentreChannelChecksDivisor(4), axis=1, batch_size=3, device=CPU, divisor=4,
+                       adjacent=1, in_channels=3)
+    lazy = run_slices(raw, CentreChannelChecksDivisor(4), axis=1, batch_size=3, device=CPU, divisor=4,
+                      adjacent=1, in_channels=3, prepare=prepare)
+    assert lazy.dtype == np.float32
+    np.testing.assert_array_equal(lazy, whole)
