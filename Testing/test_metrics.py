@@ -72,18 +72,3 @@ def test_empty_mask_and_shape_mismatch_are_errors() -> None:
         metrics.nmae(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)), np.zeros((2, 2, 2), bool))
     with pytest.raises(GANTranslateError, match="differ in shape"):
         metrics.psnr(np.zeros((2, 2, 2)), np.zeros((2, 2, 3)))
-
-
-def test_benchmark_counts_convolution_flops_exactly() -> None:
-    """The benchmark's GFLOP/s rest on this count: 2 * output voxels * input channels * kernel size."""
-    import importlib.util
-    from pathlib import Path
-
-    import torch
-
-    spec = importlib.util.spec_from_file_location("benchmark", Path(__file__).parent.parent / "bench" / "benchmark.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    conv = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1))
-    expected = 2 * (8 * 16 * 16) * 3 * 9 + 2 * (8 * 16 * 16) * 4 * 16
-    assert bench.network_flops(conv, (3, 16, 16)) == expected
