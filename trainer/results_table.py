@@ -39,6 +39,7 @@ def table() -> str:
         "MNI templates slices 40–49), inside the brain mask (TCGA) or head mask (templates). The LUT baseline maps "
         "each source intensity to the mean target intensity seen for it in the training slabs, in the same "
         "normalised units as the model, so the margin is what the network adds beyond an intensity mapping. "
+        "Each model is its last training step: no checkpoint was chosen by its score on the held-out slab. "
         "Reproduce with `bash trainer/train_bundled_models.sh` (each card also records its own command).",
     ]
     return "\n".join(rows + notes)
