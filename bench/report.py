@@ -7,15 +7,15 @@ def _cell(row: dict, key: str, fmt: str = "{:.1f}") -> str:
 
 
 def inference_table(rows: list[dict]) -> list[str]:
-    lines = ["| network | input | reference (s) | exact (s) | exact × | exact network GFLOP/s (% fp32 peak) | "
-             "pipeline overhead | fast (s) | fast × | compile, once (s) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| network | input | reference (s) | exact (s) | exact × | exact slices/s | exact network GFLOP/s (% fp32 peak) | "
+             "pipeline overhead | fast (s) | fast × | compile, once (s) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         peak = (f"{r['exact_gflops']:.0f} ({100 * r['exact_fraction_of_fp32_peak']:.0f} %)"
                 if "exact_gflops" in r else "–")
         overhead = f"{100 * r['exact_overhead']:.0f} %" if "exact_overhead" in r else "–"
         compile_s = " / ".join(_cell(r, k, "{:.0f}") for k in ("exact_compile_s", "fast_compile_s") if k in r) or "–"
         lines.append(f"| {r['network']} | {r['input']} | {_cell(r, 'baseline_s')} | {_cell(r, 'exact_s')} | "
-                     f"{_cell(r, 'exact_speedup', '{:.2f}')} | {peak} | {overhead} | {_cell(r, 'fast_s')} | "
+                     f"{_cell(r, 'exact_speedup', '{:.2f}')} | {_cell(r, 'exact_slices_per_s')} | {peak} | {overhead} | {_cell(r, 'fast_s')} | "
                      f"{_cell(r, 'fast_speedup', '{:.2f}')} | {compile_s} |")
     return lines
 
