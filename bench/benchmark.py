@@ -3,6 +3,7 @@
     python bench/benchmark.py                 # full: 256x256x180 slice-wise, 256³ patch-wise, 512³ memory
     python bench/benchmark.py --quick         # 24 slices, 128³, 256³ memory, CycleGAN at 128²: a smoke check
     python bench/benchmark.py --update-cards  # also record the fast-mode error in the bundled model cards
+    python bench/benchmark.py --fast-mode-only --update-cards   # just that (minutes)
 
 Run it on an idle machine. Writes bench/results.md and bench/results.json: this machine's float32 and
 bf16 convolution peaks; for each network, the reference way (eager float32, batch 1, slice after slice)
@@ -71,8 +72,8 @@ def random_network(arch: str, args: dict, patch: tuple | None = None) -> tuple[M
 def fast_mode_error(package: ModelPackage) -> dict:
     """How far fast mode moves a bundled model's output on the real sample, in the output's units."""
     source, target = package.card.directions[0]
-    path = SAMPLE / f"{source}.nii.gz"
-    if not path.exists():
+    path = real_volume(source)
+    if path is None:
         return {}
     image = sitk.ReadImage(str(path))
     runs = {p: sitk.GetArrayFromImage(translate_image(image, package, source, target,
@@ -83,10 +84,31 @@ def fast_mode_error(package: ModelPackage) -> dict:
     mse = float((difference.astype(np.float64) ** 2).mean())
     measured = {"psnr_db": float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse)),
                 "mean_abs": float(difference.mean()), "max_abs": float(difference.max()),
-                "measured_on": f"Resources/SampleData/{SAMPLE.name}/{path.name}", "torch": torch.__version__}
+                "measured_on": str(path.relative_to(REPO)), "torch": torch.__version__}
     is_ct = any(d.upper().endswith("CT") for d in (target,))
     measured["allowed"] = bool(measured["psnr_db"] >= 40 and (not is_ct or measured["mean_abs"] <= 5))
     return measured
+
+
+def real_volume(domain: str) -> Path | None:
+    """A held-out real volume of ``domain``: the bundled sample, else a dataset prepared under data/ (README)."""
+    for folder in [SAMPLE, *sorted(REPO.glob("data/*/*-holdout"))]:
+        if (folder / f"{domain}.nii.gz").is_file():
+            return folder / f"{domain}.nii.gz"
+    return None
+
+
+def record_fast_mode(update_cards: bool) -> dict:
+    """Each bundled model's fast-vs-exact difference on a real volume; optionally written into its card."""
+    errors = {}
+    for package in list_packages([BUNDLED_MODELS]):
+        if cpu_has_fast_bf16() and package.card.mode == "2d":
+            errors[package.card.id] = measured = fast_mode_error(package)
+            if update_cards and measured:
+                card = json.loads((package.path / "model.json").read_text())
+                card["fast_mode"] = measured
+                (package.path / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    return errors
 
 
 def memory(mode: str, size: int) -> dict:
@@ -100,7 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--update-cards", action="store_true")
+    parser.add_argument("--fast-mode-only", action="store_true", help="only measure the bundled models' fast-mode error")
     args = parser.parse_args()
+    if args.fast_mode_only:
+        print(json.dumps(record_fast_mode(args.update_cards), indent=2))
+        return
     slices, size3d, size_memory, train_size, repeats = (24, 128, 256, 128, 2) if args.quick else (180, 256, 512, 256, 3)
     os.environ["GANTRANSLATE_CACHE"] = tempfile.mkdtemp(prefix="gantranslate-bench-")  # compile costs measured fresh
     bf16 = cpu_has_fast_bf16()
@@ -126,14 +152,7 @@ def main() -> None:
     results["networks"] = rows
     results["memory"] = [memory("patch", size_memory), memory("slice", 256)]
     results["training"] = [bench_training("pix2pix", 256, 2 * repeats), bench_training("cyclegan", train_size, 2 * repeats)]
-    results["fast_mode"] = {}
-    for package in list_packages([BUNDLED_MODELS]):
-        if bf16 and package.card.mode == "2d":
-            results["fast_mode"][package.card.id] = measured = fast_mode_error(package)
-            if args.update_cards and measured:
-                card = json.loads((package.path / "model.json").read_text())
-                card["fast_mode"] = measured
-                (package.path / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    results["fast_mode"] = record_fast_mode(args.update_cards)
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     name = "results-quick" if args.quick else "results"
     (REPO / "bench" / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
