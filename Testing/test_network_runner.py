@@ -53,7 +53,21 @@ def test_compiled_ahead_equals_eager_and_is_reused_for_any_size(tmp_path: Path, 
     for size in ((64, 64), (96, 64)):  # spatial sizes are dynamic: one compiled file serves all
         x = batch(*size, seed=size[0])
         assert (runner(x) - eager(package, x, "FLAIR")).abs().max() < 1e-4
-    assert runner.compiled[1] is not None and runner.cache_paths[1] == compiled[0]
+    assert 1 in runner.any_size and runner.cache_paths[(1, 1, 64, 64)] == compiled[0]
+
+
+@pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for AOTInductor")
+def test_a_network_that_cannot_take_any_size_is_compiled_for_its_own_size_only(tmp_path: Path, monkeypatch) -> None:
+    """At 32 rows this U-Net's bottleneck is one voxel, which dynamic export rejects (as a U-Net-256 at 256²)."""
+    monkeypatch.setenv("GANTRANSLATE_CACHE", str(tmp_path / "cache"))
+    package = make_package(tmp_path / "unified", seed=6, **UNIFIED)
+    runner = NetworkRunner(package.build_network(), package.card, "T2", CPU, compile="always")
+    small = batch(32, 64)
+    assert (runner(small) - eager(package, small, "T2")).abs().max() < 1e-4
+    assert runner.cache_paths[(1, 1, 32, 64)].name.endswith("-32x64.pt2") and runner.any_size == {}
+    other = batch(64, 64)  # another size: not served by the file for 32x64; compiled anew (policy always)
+    assert (runner(other) - eager(package, other, "T2")).abs().max() < 1e-4
+    assert runner.cache_paths[(1, 1, 64, 64)].name.count("-") == 0 and 1 in runner.any_size
 
 
 def test_compiling_ahead_without_a_compiler_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -89,7 +103,7 @@ def test_auto_compiles_when_the_job_repays_it_and_falls_back_to_eager_on_failure
     with caplog.at_level(logging.WARNING):
         outputs = [runner(batch()) for _ in range(3)]
     assert "uncompiled (compiling failed: no C++ compiler found)" in caplog.text
-    assert runner.compiled[1] is None
+    assert runner.compiled[(1, 1, 64, 64)] is None
     for output in outputs:
         assert (output - eager(package, batch(), "T2")).abs().max() < 1e-6
 
@@ -130,9 +144,9 @@ def test_a_compiled_network_that_fails_at_run_time_is_dropped_for_eager(tmp_path
     def refuses(*inputs):
         raise RuntimeError("input size 8192 out of the compiled range")
 
-    runner.compiled[1] = refuses
+    runner.compiled[(1, 1, 64, 64)] = refuses
     with caplog.at_level(logging.WARNING):
         output = runner(batch())
     assert "uncompiled (input size 8192 out of the compiled range)" in caplog.text
-    assert runner.compiled[1] is None
+    assert runner.compiled[(1, 1, 64, 64)] is None
     assert (output - eager(package, batch(), "T2")).abs().max() < 1e-6

@@ -44,11 +44,23 @@ def compiler_available() -> bool:
     return any(shutil.which(name) for name in ("g++", "c++", "clang++", "cl"))
 
 
-def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], path: Path) -> None:
-    """Export with dynamic spatial sizes and compile into a package file at ``path`` (atomically)."""
+def artifact_paths(key: str, spatial: Sequence[int]) -> tuple[Path, Path]:
+    """Where the compiled network for ``key`` lives: one file for every size, or one for this size only."""
+    folder = cache_folder()
+    return folder / f"{key}.pt2", folder / f"{key}-{'x'.join(map(str, spatial))}.pt2"
+
+
+def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], dynamic_path: Path,
+                    static_path: Path) -> Path:
+    """Compile for every spatial size into ``dynamic_path``; where the network cannot be exported that
+    way (a U-Net-256 narrows 256² to a single voxel), for the example's size only, into ``static_path``.
+    Written atomically; returns the file written."""
     with torch.inference_mode(False), torch.no_grad():
         example = [tensor.clone() for tensor in example]  # ordinary tensors, not inference-mode ones
-        exported = _export_dynamic(network, example)
+        try:
+            exported, path = _export_dynamic(network, example), dynamic_path
+        except Exception:  # torch raises several kinds for a violated shape constraint
+            exported, path = torch.export.export(network, tuple(example)), static_path
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(suffix=".pt2", dir=path.parent)
         os.close(handle)
@@ -59,6 +71,7 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], p
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)
+    return path
 
 
 def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
@@ -72,7 +85,7 @@ def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
             spatial[axis] = divisor * size if divisor > 1 else size
         try:
             return torch.export.export(network, tuple(example), dynamic_shapes=(spatial,) + (None,) * (len(example) - 1))
-        except Exception:  # torch raises several kinds for a violated shape constraint
+        except Exception:
             if smallest == 2 or min(example[0].shape[2:]) < 2 * divisor:
                 raise
 

@@ -14,7 +14,7 @@ from typing import Optional
 
 import torch
 
-from .compiled_network import Compiled, cache_folder, compile_network, compiler_available, load_compiled, network_key
+from .compiled_network import Compiled, artifact_paths, compile_network, compiler_available, load_compiled, network_key
 from .device import cpu_has_fast_bf16
 from .errors import GANTranslateError
 from .model_card import ModelCard
@@ -59,8 +59,9 @@ class NetworkRunner:
         self.network = network.eval()
         can_compile = device.type == "cpu" and compiler_available()
         self.policy = compile if can_compile else "never"
-        self.compiled: dict[int, Optional[Compiled]] = {}  # per batch size; None: eager
-        self.cache_paths: dict[int, Path] = {}
+        self.compiled: dict[tuple, Optional[Compiled]] = {}  # per input shape; None: eager
+        self.cache_paths: dict[tuple, Path] = {}
+        self.any_size: dict[int, Compiled] = {}  # per batch size: compiled for every spatial size
         self.expected_calls = 0
         self.calls = 0
 
@@ -72,17 +73,20 @@ class NetworkRunner:
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         self.calls += 1
         inputs = self._inputs(batch)
-        size = batch.shape[0]
-        if size not in self.compiled:
-            timed = self._choose(size, inputs)
-            if timed is not None:
-                return timed
-        compiled = self.compiled[size]
+        shape = tuple(batch.shape)
+        if shape not in self.compiled:
+            if batch.shape[0] in self.any_size:
+                self.compiled[shape] = self.any_size[batch.shape[0]]
+            else:
+                timed = self._choose(shape, inputs)
+                if timed is not None:
+                    return timed
+        compiled = self.compiled[shape]
         if compiled is not None:
             try:
                 return compiled(*inputs).float()
             except RuntimeError as error:  # e.g. a size the compiled network was not built for
-                self.compiled[size] = None
+                self.compiled[shape] = None
                 log.warning("gantranslate: running the network uncompiled (%s)", _first_line(error))
         return self._eager(inputs).float()
 
@@ -98,35 +102,40 @@ class NetworkRunner:
         with torch.autocast(self.device.type, dtype=self.autocast):
             return self.network(*inputs)
 
-    def _choose(self, size: int, inputs: tuple[torch.Tensor, ...]) -> Optional[torch.Tensor]:
-        """Settle, for this batch size, on the cached compiled network, compiling now, or eager.
+    def _choose(self, shape: tuple, inputs: tuple[torch.Tensor, ...]) -> Optional[torch.Tensor]:
+        """Settle, for this input shape, on a cached compiled network, compiling now, or eager.
 
         Under ``auto`` with nothing cached, the batch runs eager and is timed (its output is returned);
         the job is compiled only if the remaining calls would save more than compiling costs."""
-        self.compiled[size] = None
+        self.compiled[shape] = None
         if self.policy == "never":
             return None
-        path = self.cache_paths[size] = cache_folder() / f"{network_key(self.network, inputs)}.pt2"
-        if path.is_file() or self.policy == "always":
-            self.compiled[size] = self._compiled(path, inputs)
+        paths = artifact_paths(network_key(self.network, inputs), shape[2:])
+        cached = next((path for path in paths if path.is_file()), None)
+        if cached is not None or self.policy == "always":
+            self._use(shape, cached, paths, inputs)
             return None
         start = time.perf_counter()
         output = self._eager(inputs).float()
         remaining = self.expected_calls - self.calls
         if remaining * (time.perf_counter() - start) * COMPILED_SAVING > COMPILE_SECONDS:
-            self.compiled[size] = self._compiled(path, inputs)
+            self._use(shape, None, paths, inputs)
         return output
 
-    def _compiled(self, path, inputs: tuple[torch.Tensor, ...]) -> Optional[Compiled]:
-        """Load (compiling first if needed); any failure leaves the network eager, with a warning."""
+    def _use(self, shape: tuple, cached: Optional[Path], paths: tuple[Path, Path], inputs) -> None:
+        """Load the compiled network (compiling it first if not cached); any failure leaves this shape
+        eager, with a warning, for a compiler problem must never cost the user their result."""
         try:
-            if not path.is_file():
+            if cached is None:
                 self.progress("compiling", 0, 1)  # once per model and precision, then cached
-                compile_network(self.network, inputs, path)
-            return load_compiled(path)
-        except Exception as error:  # a compiler problem must never cost the user their result
+                cached = compile_network(self.network, inputs, *paths)
+            compiled = load_compiled(cached)
+        except Exception as error:
             log.warning("gantranslate: running the network uncompiled (compiling failed: %s)", _first_line(error))
-            return None
+            return
+        self.compiled[shape], self.cache_paths[shape] = compiled, cached
+        if cached == paths[0]:
+            self.any_size[shape[0]] = compiled
 
 
 def compile_ahead(package: ModelPackage, precision: str = "exact") -> Path:
@@ -137,12 +146,12 @@ def compile_ahead(package: ModelPackage, precision: str = "exact") -> Path:
     card = package.card
     runner = NetworkRunner(package.build_network(), card, card.directions[0][1], torch.device("cpu"), precision, "always")
     divisor = int(getattr(runner.network, "size_divisor", 1))
-    side = divisor * max(2, -(-256 // divisor))  # a typical slice; every other size is served too
-    spatial = tuple(card.patch_size) if card.mode == "3d" else (side, side)
-    runner(torch.zeros(1, card.image_channels, *spatial))
-    if runner.compiled[1] is None:
+    side = divisor * max(1, -(-256 // divisor))  # a typical slice; other sizes too, where the network allows
+    shape = (1, card.image_channels, *(tuple(reversed(card.patch_size)) if card.mode == "3d" else (side, side)))
+    runner(torch.zeros(shape))
+    if runner.compiled[shape] is None:
         raise GANTranslateError(f"compiling '{card.id}' failed (the warning above says why); it still runs uncompiled")
-    return runner.cache_paths[1]
+    return runner.cache_paths[shape]
 
 
 def _first_line(error: Exception) -> str:
