@@ -150,3 +150,14 @@ def test_a_compiled_network_that_fails_at_run_time_is_dropped_for_eager(tmp_path
     assert "uncompiled (input size 8192 out of the compiled range)" in caplog.text
     assert runner.compiled[(1, 1, 64, 64)] is None
     assert (output - eager(package, batch(), "T2")).abs().max() < 1e-6
+
+
+def test_the_cli_passes_its_compile_policy_to_the_runner(tmp_path: Path, monkeypatch, identity_package, oblique_t1) -> None:
+    compiled = []
+    monkeypatch.setattr(network_runner, "compiler_available", lambda: True)
+    monkeypatch.setattr(network_runner, "compile_network", lambda *args: compiled.append(args))
+    common = ["predict", "-m", str(identity_package.path), "-i", str(oblique_t1), "--progress", "none"]
+    assert main([*common, "-o", str(tmp_path / "auto.nrrd")]) == 0  # a short job: auto does not compile
+    assert compiled == []
+    assert main([*common, "-o", str(tmp_path / "always.nrrd"), "--compile", "always"]) == 0
+    assert len(compiled) == 1 and (tmp_path / "always.nrrd").is_file()  # the recorder compiled nothing: eager

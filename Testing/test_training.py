@@ -175,3 +175,16 @@ def test_degrade_command_adds_a_domain_to_a_dataset(tmp_path: Path) -> None:
     clean = sitk.ReadImage(str(root / "TCGA-FG-6692-holdout" / "T2.nii.gz"))
     made = sitk.ReadImage(str(root / "TCGA-FG-6692-holdout" / "T2_LR.nii.gz"))
     assert_same_geometry(made, clean)
+
+
+def test_validation_never_compiles_the_network(tmp_path: Path, monkeypatch) -> None:
+    """Weights change between validations, so a compiled network would never be reused: only cache litter."""
+    from GANTranslateLib import network_runner
+
+    compiled = []
+    monkeypatch.setattr(network_runner, "compiler_available", lambda: True)
+    monkeypatch.setattr(network_runner, "COMPILE_SECONDS", 0.0)  # 'auto' would compile any job
+    monkeypatch.setattr(network_runner, "compile_network", lambda *args: compiled.append(args))
+    train(tiny_config("pix2pix", "train.validate_every=1", "validation.batch_size=1", steps=2), tmp_path / "run", quiet=True)
+    assert any(json.loads(line)["kind"] == "validation" for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines())
+    assert compiled == []

@@ -105,7 +105,10 @@ def bench_patchwise(name: str, package: ModelPackage, network: torch.nn.Module, 
                     repeats: int) -> dict:
     """Reference: the same sliding window, eager float32, one patch at a time; engine: its defaults."""
     source, target = package.card.directions[0]
-    row = {"network": name, "input": f"{volume_path.stem.split('_')[1].split('.')[0]} patch-wise, "
+    header = sitk.ImageFileReader()
+    header.SetFileName(str(volume_path))
+    header.ReadImageInformation()
+    row = {"network": name, "input": f"{'x'.join(map(str, header.GetSize()))} patch-wise, "
                                      f"{'x'.join(map(str, package.card.patch_size))} patches"}
     eager = InferenceOptions(device="cpu", compile="never", batch_size=1)
     row["baseline_s"] = median_seconds(lambda: whole_volume(volume_path, package, network, eager, source, target),

@@ -19,10 +19,9 @@ import SimpleITK as sitk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "GANTranslate"))
 
-from GANTranslateLib.model_card import parse_card  # noqa: E402
-from GANTranslateLib.model_package import ModelPackage  # noqa: E402
-from GANTranslateLib.networks import build_generator  # noqa: E402
 from GANTranslateLib.translation import InferenceOptions, translate_image  # noqa: E402
+
+from synthetic_models import random_network  # noqa: E402
 
 
 def resident_mb(field: str) -> float:
@@ -33,22 +32,10 @@ def resident_mb(field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def identity_card(mode: str) -> dict:
-    card = {"schema_version": 1, "id": "memory-probe", "version": "1.0.0", "name": "identity", "task": "translation",
-            "domains": ["A", "B"], "directions": [["A", "B"]], "architecture": {"name": "identity", "args": {"spatial_dims": 2 if mode == "slice" else 3}},
-            "mode": "2d" if mode == "slice" else "3d", "spacing": None, "orientation": "LPS", "license": "n/a",
-            "normalization": {d: {"method": "window", "min": 0, "max": 1000} for d in ("A", "B")}}
-    if mode == "slice":
-        card["slice"] = {"axis": "axial"}
-    else:
-        card["patch"] = {"size": [96, 96, 96], "overlap": 0.25}
-    return card
-
-
 def main() -> None:
     mode, size = sys.argv[1], int(sys.argv[2])
-    package = ModelPackage(Path("."), parse_card(identity_card(mode)))
-    network = build_generator("identity", package.card.architecture_args)
+    dims = 2 if mode == "slice" else 3
+    package, network = random_network("identity", {"spatial_dims": dims}, None if dims == 2 else (96, 96, 96))
     voxels = np.random.default_rng(0).uniform(0, 1000, size=(size, size, size)).astype(np.float32)
     image = sitk.GetImageFromArray(voxels)
     del voxels

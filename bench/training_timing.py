@@ -7,6 +7,7 @@ float32, the discriminator updated on the generator's detached output, LSGAN tar
 from __future__ import annotations
 
 import copy
+import json
 import statistics
 import time
 
@@ -66,10 +67,11 @@ def trainer_config(model: str, size: int) -> dict:
     generator = ({"name": "unet_generator", "args": {"num_downs": 8, "ngf": 64, "norm": "batch", "dropout": False}}
                  if model == "pix2pix" else {"name": "resnet_generator", "args": {"ngf": 64, "n_blocks": 9, "norm": "instance"}})
     norm = "batch" if model == "pix2pix" else "instance"
-    return load_config(None, [f"model={model}", "data.root=not-read-by-the-benchmark", "data.source=A", "data.target=B", f"data.crop=[{size},{size}]",
-                              f"network.generator={generator}".replace("'", '"').replace("False", "false"),
-                              f"network.discriminator={{\"ndf\": 64, \"n_layers\": 3, \"norm\": \"{norm}\"}}",
-                              "train.batch_size=1", "train.pool_size=0"])
+    discriminator = {"ndf": 64, "n_layers": 3, "norm": norm}
+    return load_config(None, [f"model={model}", "data.root=not-read-by-the-benchmark", "data.source=A",
+                              "data.target=B", f"data.crop=[{size},{size}]", f"network.generator={json.dumps(generator)}",
+                              f"network.discriminator={json.dumps(discriminator)}", "train.batch_size=1",
+                              "train.pool_size=0"])
 
 
 def bench_training(model: str, size: int, repeats: int) -> dict:

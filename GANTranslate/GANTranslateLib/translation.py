@@ -148,12 +148,12 @@ def translate_image(
     forward = NetworkRunner(network, card, target, device, options.precision, options.compile, progress)
     passes = 2 if options.disagreement else 1
     try:
-        predicted = _run(model_input, prepare, forward, network, card, options, mode, flat, device,
+        predicted = _run(model_input, prepare, forward, card, options, mode, flat, device,
                          _pass_progress(progress, 0, passes), cancel)
         if options.disagreement:
             lr_axis = 2 if flat else 2 - next(i for i, letter in enumerate(card.orientation) if letter in "LR")
-            mirrored = np.flip(_run(np.flip(model_input, lr_axis), prepare, forward, network, card, options,
-                                    mode, flat, device, _pass_progress(progress, 1, passes), cancel), lr_axis)
+            mirrored = np.flip(_run(np.flip(model_input, lr_axis), prepare, forward, card, options, mode, flat, device,
+                                    _pass_progress(progress, 1, passes), cancel), lr_axis)
             difference = np.abs(predicted - mirrored)
             predicted = (predicted + mirrored) / 2
     except torch.cuda.OutOfMemoryError:
@@ -161,7 +161,7 @@ def translate_image(
             "the GPU ran out of memory; use a smaller --batch-size or --patch-size, or --device cpu"
         ) from None
     oriented_shape = oriented.shape
-    del oriented, model_input  # a whole normalised volume that is no longer needed: free it before the output
+    del oriented, model_input  # patch-wise or resampled, a whole normalised volume: freed before the output
 
     if resample:
         predicted = resample_back(predicted, card.spacing, oriented_shape, spacing, fill=-1.0)
@@ -186,9 +186,9 @@ def _pass_progress(progress: ProgressCallback, index: int, passes: int) -> Progr
     return lambda stage, done, total: progress(stage, index * total + done, passes * total)
 
 
-def _run(model_input, prepare, forward: NetworkRunner, network, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
+def _run(model_input, prepare, forward: NetworkRunner, card: ModelCard, options: InferenceOptions, mode: str, flat: bool,
          device, progress, cancel) -> np.ndarray:
-    divisor = int(getattr(network, "size_divisor", 1))
+    divisor = int(getattr(forward.network, "size_divisor", 1))
     if mode == "slice":
         axis = 0 if flat else slice_numpy_axis(card.orientation, options.axis or card.slice_axis)
         forward.expect(-(-model_input.shape[axis] // options.batch_size))

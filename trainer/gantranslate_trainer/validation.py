@@ -39,7 +39,8 @@ def validate(generator: torch.nn.Module, card: ModelCard, subjects: list[Subject
     was_training = generator.training
     generator.eval()
     package = ModelPackage(Path("."), card)
-    options = InferenceOptions(batch_size=batch_size, device=str(device))
+    # never compiled: the weights change before the next validation, so a compiled copy is never reused
+    options = InferenceOptions(batch_size=batch_size, device=str(device), compile="never")
     per_direction: dict[str, list[dict[str, float]]] = {}
     try:
         for subject in subjects:
