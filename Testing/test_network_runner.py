@@ -49,7 +49,7 @@ def test_compiled_ahead_equals_eager_and_is_reused_for_any_size(tmp_path: Path, 
         raise AssertionError("the cached compiled network must be reused, not rebuilt")
 
     monkeypatch.setattr(network_runner, "compile_network", must_not_compile)
-    runner = NetworkRunner(package.build_network(), package.card, "FLAIR", CPU, compile="auto")
+    runner = NetworkRunner(package.build_network(), package.card, "T1", "FLAIR", CPU, compile="auto")
     for size in ((64, 64), (96, 64)):  # spatial sizes are dynamic: one compiled file serves all
         x = batch(*size, seed=size[0])
         assert (runner(x) - eager(package, x, "FLAIR")).abs().max() < 1e-4
@@ -61,7 +61,7 @@ def test_a_network_that_cannot_take_any_size_is_compiled_for_its_own_size_only(t
     """At 32 rows this U-Net's bottleneck is one voxel, which dynamic export rejects (as a U-Net-256 at 256²)."""
     monkeypatch.setenv("GANTRANSLATE_CACHE", str(tmp_path / "cache"))
     package = make_package(tmp_path / "unified", seed=6, **UNIFIED)
-    runner = NetworkRunner(package.build_network(), package.card, "T2", CPU, compile="always")
+    runner = NetworkRunner(package.build_network(), package.card, "T1", "T2", CPU, compile="always")
     small = batch(32, 64)
     assert (runner(small) - eager(package, small, "T2")).abs().max() < 1e-4
     assert runner.cache_paths[(1, 1, 32, 64)].name.endswith("-32x64.pt2") and runner.any_size == {}
@@ -82,7 +82,7 @@ def test_auto_skips_compiling_a_short_job_and_never_never_compiles(tmp_path: Pat
     calls = []
     monkeypatch.setattr(network_runner, "compile_network", lambda *a: calls.append(a))
     for policy in ("auto", "never"):
-        runner = NetworkRunner(package.build_network(), package.card, "T2", CPU, compile=policy)
+        runner = NetworkRunner(package.build_network(), package.card, "T1", "T2", CPU, compile=policy)
         runner.expect(3)
         for _ in range(3):
             runner(batch())
@@ -98,7 +98,7 @@ def test_auto_compiles_when_the_job_repays_it_and_falls_back_to_eager_on_failure
         raise RuntimeError("no C++ compiler found\nlong traceback")
 
     monkeypatch.setattr(network_runner, "compile_network", broken_compiler)
-    runner = NetworkRunner(package.build_network(), package.card, "T2", CPU)
+    runner = NetworkRunner(package.build_network(), package.card, "T1", "T2", CPU)
     runner.expect(10)
     with caplog.at_level(logging.WARNING):
         outputs = [runner(batch()) for _ in range(3)]
@@ -111,14 +111,14 @@ def test_auto_compiles_when_the_job_repays_it_and_falls_back_to_eager_on_failure
 def test_without_a_compiler_the_network_stays_eager(tmp_path: Path, monkeypatch) -> None:
     package = make_package(tmp_path / "unified", **UNIFIED)
     monkeypatch.setattr(network_runner, "compiler_available", lambda: False)
-    assert NetworkRunner(package.build_network(), package.card, "T2", CPU, compile="always").policy == "never"
+    assert NetworkRunner(package.build_network(), package.card, "T1", "T2", CPU, compile="always").policy == "never"
 
 
 @pytest.mark.skipif(not cpu_has_fast_bf16(), reason="this CPU has no fast bf16")
 def test_fast_mode_runs_bf16_weights_and_stays_near_exact(tmp_path: Path) -> None:
     package = make_package(tmp_path / "unified", **UNIFIED)
     network = package.build_network()
-    runner = NetworkRunner(network, package.card, "T2", CPU, precision="fast", compile="never")
+    runner = NetworkRunner(network, package.card, "T1", "T2", CPU, precision="fast", compile="never")
     assert next(runner.network.parameters()).dtype == torch.bfloat16
     assert next(network.parameters()).dtype == torch.float32, "the caller's network must stay float32"
     output = runner(batch())
@@ -139,7 +139,7 @@ def test_bad_policy_and_precision_are_named(tmp_path: Path, identity_package, ob
 
 def test_a_compiled_network_that_fails_at_run_time_is_dropped_for_eager(tmp_path: Path, caplog) -> None:
     package = make_package(tmp_path / "unified", seed=5, **UNIFIED)
-    runner = NetworkRunner(package.build_network(), package.card, "T2", CPU, compile="never")
+    runner = NetworkRunner(package.build_network(), package.card, "T1", "T2", CPU, compile="never")
 
     def refuses(*inputs):
         raise RuntimeError("input size 8192 out of the compiled range")

@@ -16,6 +16,7 @@ import torch
 
 from GANTranslateLib.device import cpu_has_fast_bf16
 from GANTranslateLib.image_io import read_volume, write_volume_atomic
+from GANTranslateLib.intensity_prior import with_prior
 from GANTranslateLib.model_package import ModelPackage
 from GANTranslateLib.network_runner import NetworkRunner
 from GANTranslateLib.slice_inference import gather_slices
@@ -61,18 +62,20 @@ def bench_slicewise(name: str, package: ModelPackage, network: torch.nn.Module, 
     batches = slice_batches(sitk.GetArrayFromImage(sitk.ReadImage(str(volume_path))), card.image_channels,
                             card.adjacent_slices, card.channel_mode == "replicate")
     label = (torch.tensor([card.domain_index(target)]),) if card.conditional else ()
+    table = card.prior_table(source, target)
+    network_batches = batches if table is None else [with_prior(b, torch.tensor(table)) for b in batches]
 
     def reference() -> None:
         with torch.no_grad():
-            for batch in batches:
+            for batch in network_batches:
                 network(batch, *label)
 
-    flops = network_flops(network, batches[0], *label) * len(batches)
+    flops = network_flops(network, network_batches[0], *label) * len(batches)
     row = {"network": name, "input": f"{len(batches)} slices of {tuple(batches[0].shape[2:])}",
            "gflop_per_volume": flops / 1e9, "baseline_s": median_seconds(reference, repeats, warmup=0)}
     precisions = ["exact"] + (["fast"] if peak_bf16 else [])
     for precision in precisions:
-        runner = NetworkRunner(network, card, target, torch.device("cpu"), precision, compile="always")
+        runner = NetworkRunner(network, card, source, target, torch.device("cpu"), precision, compile="always")
         start = time.perf_counter()
         runner(batches[0])  # compiles once (the cache is fresh), as a user's first run would
         row[f"{precision}_compile_s"] = time.perf_counter() - start

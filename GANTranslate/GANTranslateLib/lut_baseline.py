@@ -10,34 +10,22 @@ from dataclasses import dataclass
 import numpy as np
 import SimpleITK as sitk
 
-from . import intensity
+from . import intensity, intensity_prior
 from .model_card import ModelCard
-
-BINS = 256
 
 
 @dataclass(frozen=True)
 class LookUpTable:
-    table: np.ndarray  # mean normalised target per normalised-source bin, over [-1, 1]
+    table: np.ndarray  # mean normalised target per normalised-source bin (intensity_prior.BINS over [-1, 1])
 
     def apply(self, normalised_source: np.ndarray) -> np.ndarray:
-        index = np.clip(((normalised_source + 1) / 2 * BINS).astype(int), 0, BINS - 1)
-        return self.table[index]
+        return self.table[intensity_prior.bin_index(normalised_source)]
 
 
 def fit_lut(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> LookUpTable:
-    """``pairs``: (normalised source, normalised target, foreground mask) volumes on one grid."""
-    sums, counts = np.zeros(BINS), np.zeros(BINS)
-    for source, target, mask in pairs:
-        index = np.clip(((source[mask] + 1) / 2 * BINS).astype(int), 0, BINS - 1)
-        sums += np.bincount(index, weights=target[mask], minlength=BINS)
-        counts += np.bincount(index, minlength=BINS)
-    filled = counts > 0
-    if not filled.any():
-        raise ValueError("no foreground voxels to learn the look-up table from")
-    centres = np.arange(BINS)
-    table = np.interp(centres, centres[filled], sums[filled] / counts[filled])  # empty bins: neighbours
-    return LookUpTable(table.astype(np.float32))
+    """``pairs``: (normalised source, normalised target, foreground mask) volumes on one grid. The same
+    table a model with an intensity prior is trained with (intensity_prior.fit_table)."""
+    return LookUpTable(intensity_prior.fit_table(pairs))
 
 
 def normalised(image: sitk.Image, card: ModelCard, domain: str) -> np.ndarray:

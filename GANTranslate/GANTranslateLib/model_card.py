@@ -82,8 +82,19 @@ class ModelCard:
 
     @property
     def image_channels(self) -> int:
-        """Input channels that carry the image (a conditional model's domain label channels excluded)."""
-        return int(self.architecture_args.get("input_nc", 1)) - (len(self.domains) if self.conditional else 0)
+        """Input channels that carry the image (domain label and intensity prior channels excluded)."""
+        labels = len(self.domains) if self.conditional else 0
+        return int(self.architecture_args.get("input_nc", 1)) - labels - int(self.has_intensity_prior)
+
+    @property
+    def has_intensity_prior(self) -> bool:
+        return "intensity_prior" in self.data
+
+    def prior_table(self, source: str, target: str) -> list[float] | None:
+        """The direction's source-to-target look-up table (intensity_prior.py), or None without a prior."""
+        if not self.has_intensity_prior:
+            return None
+        return self.data["intensity_prior"]["tables"][f"{source}->{target}"]
 
     @property
     def channel_mode(self) -> str:
@@ -169,3 +180,9 @@ def check_semantics(card: ModelCard, where: str) -> None:
         fail("mode 2d needs a 'slice' entry with the slice axis")
     if card.conditional and len(card.domains) < 2:
         fail("conditioning on the target domain needs at least two domains")
+    if card.has_intensity_prior:
+        missing = [f"{s}->{t}" for s, t in card.directions if f"{s}->{t}" not in card.data["intensity_prior"]["tables"]]
+        if missing:
+            fail(f"intensity_prior has no table for direction(s) {', '.join(missing)}")
+        if card.image_channels < 1:
+            fail("architecture.args.input_nc leaves no image channel beside the intensity prior channel")

@@ -17,6 +17,7 @@ import torch
 from .compiled_network import Compiled, artifact_paths, compile_network, compiler_available, load_compiled, network_key
 from .device import cpu_has_fast_bf16
 from .errors import GANTranslateError
+from .intensity_prior import with_prior
 from .model_card import ModelCard
 from .model_package import ModelPackage
 from .progress import ProgressCallback, no_progress
@@ -36,7 +37,7 @@ class NetworkRunner:
     when the first batch's time says the rest of the job would repay the compile cost.
     """
 
-    def __init__(self, network: torch.nn.Module, card: ModelCard, target: str, device: torch.device,
+    def __init__(self, network: torch.nn.Module, card: ModelCard, source: str, target: str, device: torch.device,
                  precision: str = "exact", compile: str = "auto", progress: ProgressCallback = no_progress) -> None:
         if precision not in ("exact", "fast"):
             raise GANTranslateError(f"unknown precision '{precision}' (use exact or fast)")
@@ -44,6 +45,8 @@ class NetworkRunner:
             raise GANTranslateError(f"unknown compile policy '{compile}' (use {', '.join(COMPILE_POLICIES)})")
         self.device, self.progress = device, progress
         self.target_index = card.domain_index(target) if card.conditional else None
+        table = card.prior_table(source, target)
+        self.prior = None if table is None else torch.tensor(table, dtype=torch.float32, device=device)
         self.dtype = torch.float32
         self.autocast: Optional[torch.dtype] = None
         if precision == "fast":
@@ -91,6 +94,8 @@ class NetworkRunner:
         return self._eager(inputs).float()
 
     def _inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if self.prior is not None:
+            batch = with_prior(batch, self.prior)
         batch = batch.to(self.dtype)
         if self.target_index is None:
             return (batch,)
@@ -144,7 +149,7 @@ def compile_ahead(package: ModelPackage, precision: str = "exact") -> Path:
     if not compiler_available():
         raise GANTranslateError("no C++ compiler found (g++, clang++ or cl); install one to compile, or run uncompiled")
     card = package.card
-    runner = NetworkRunner(package.build_network(), card, card.directions[0][1], torch.device("cpu"), precision, "always")
+    runner = NetworkRunner(package.build_network(), card, *card.directions[0], torch.device("cpu"), precision, "always")
     divisor = int(getattr(runner.network, "size_divisor", 1))
     side = divisor * max(1, -(-256 // divisor))  # a typical slice; other sizes too, where the network allows
     shape = (1, card.image_channels, *(tuple(reversed(card.patch_size)) if card.mode == "3d" else (side, side)))

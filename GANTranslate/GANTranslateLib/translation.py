@@ -145,7 +145,7 @@ def translate_image(
             progress("resampling", 0, 1)
             model_input = resample_to_spacing(model_input, spacing, card.spacing, fill=-1.0)
 
-    forward = NetworkRunner(network, card, target, device, options.precision, options.compile, progress)
+    forward = NetworkRunner(network, card, source, target, device, options.precision, options.compile, progress)
     passes = 2 if options.disagreement else 1
     try:
         predicted = _run(model_input, prepare, forward, card, options, mode, flat, device,

@@ -19,7 +19,7 @@ from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint
 from .config import load_config
-from .export import build_card, export_package
+from .export import build_card, directions, export_package
 from .models import build_model
 from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
 
@@ -117,7 +117,7 @@ def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Pat
         metrics = {"validation": best, "checkpoint": path.name}
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
-    card = build_card(config, json.loads(state["normalization"]), metrics)
+    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)))
     return export_package(card, model.export_generator().eval(), output, weights_dtype)
 
 

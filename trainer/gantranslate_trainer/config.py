@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
         "dims": 2,
         "axis": "axial",
         "adjacent": 0,
+        # feed the source mapped through a look-up table learned on the training pairs as an extra input
+        # channel (intensity_prior.py); paired models only (pix2pix, unified)
+        "intensity_prior": False,
         "crop": [128, 128],
         "spacing": None,
         "orientation": "LPS",
@@ -160,6 +163,8 @@ def check(config: dict) -> None:
         fail(f"data.dims must be 2 or 3, not {data['dims']}")
     if len(data["crop"]) != data["dims"]:
         fail(f"data.crop needs {data['dims']} sizes for dims {data['dims']}, got {data['crop']}")
+    if data["intensity_prior"] and config["model"] == "cyclegan":
+        fail("data.intensity_prior needs paired training data: use it with pix2pix or unified, not cyclegan")
     if data["axis"] not in ("axial", "coronal", "sagittal"):
         fail(f"data.axis must be axial, coronal or sagittal, not '{data['axis']}'")
     if loss["gan"] not in GAN_LOSSES:

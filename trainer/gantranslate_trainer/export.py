@@ -25,7 +25,9 @@ def directions(config: dict) -> list[list[str]]:
     return [domains]
 
 
-def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None) -> ModelCard:
+def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None,
+               prior: dict[str, list[float]] | None = None) -> ModelCard:
+    """``prior``: the model's intensity-prior tables per direction (GANModel.prior_for_card), if it has them."""
     data, export = config["data"], config["export"]
     domains = run_domains(config)
     model_id = export["id"] or f"{config['model']}-{'-'.join(domains)}-{data['dims']}d".lower()
@@ -33,6 +35,8 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
     args = dict(config["network"]["generator"]["args"])
     args.update(input_nc=(1 + len(domains)) if conditional else (2 * data["adjacent"] + 1 if data["dims"] == 2 else 1),
                 output_nc=1, spatial_dims=data["dims"])
+    if prior:
+        args["input_nc"] += 1
     card: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "id": model_id,
@@ -47,6 +51,7 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         "spacing": data["spacing"],
         "orientation": data["orientation"],
         "normalization": normalization,
+        **({"intensity_prior": {"tables": prior}} if prior else {}),
         "license": export["license"],
     }
     if data["dims"] == 2:

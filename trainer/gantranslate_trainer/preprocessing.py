@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
-from GANTranslateLib import intensity
+from GANTranslateLib import intensity, intensity_prior
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.image_io import read_volume
 from GANTranslateLib.orientation import Reorientation
@@ -137,3 +137,18 @@ def reference_ranges(subjects: list[PreparedSubject], config: dict, domains: lis
             spec["reference"] = [offset, scale / float(spec["clip"])]
         cards[domain] = spec
     return cards
+
+
+def fit_prior_tables(subjects: list[PreparedSubject], directions: list[list[str]]) -> dict[str, np.ndarray]:
+    """Each direction's intensity-prior look-up table, from the training subjects that have both domains
+    (the same table the evaluator's baseline learns, so the prior is exactly that baseline)."""
+    tables = {}
+    for source, target in directions:
+        pairs = [(s.volumes[source], s.volumes[target], s.mask) for s in subjects
+                 if source in s.volumes and target in s.volumes]
+        if not pairs:
+            raise GANTranslateError(
+                f"data.intensity_prior needs training subjects with both {source} and {target}; none has both"
+            )
+        tables[f"{source}->{target}"] = intensity_prior.fit_table(pairs)
+    return tables

@@ -21,9 +21,9 @@ from GANTranslateLib.errors import GANTranslateError
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import fingerprint, load_config, save_config
 from .distributed import Distributed, barrier, init_distributed, shutdown
-from .export import build_card, run_domains
+from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
-from .preprocessing import prepare_subject, reference_ranges
+from .preprocessing import fit_prior_tables, prepare_subject, reference_ranges
 from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
 from .validation import validate, validation_directions
@@ -142,7 +142,10 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     if batches_per_epoch == 0:
         raise GANTranslateError(f"only {len(sampler)} samples per process; lower train.batch_size below that")
 
-    model = build_model(config, domains).to(device)
+    model = build_model(config, domains)
+    if config["data"]["intensity_prior"]:
+        model.set_prior(fit_prior_tables(prepared, directions(config)))
+    model = model.to(device)
     divisor = int(getattr(model.export_generator(), "size_divisor", 1))
     if any(size % divisor for size in config["data"]["crop"]):
         raise GANTranslateError(f"data.crop {config['data']['crop']} must be a multiple of {divisor} for this generator")
@@ -217,7 +220,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         if (step % t["validate_every"] == 0 or step == t["steps"]) and dataset.validation:
             improved = [False]
             if info.is_main:
-                card = build_card(config, normalization)
+                card = build_card(config, normalization, prior=model.prior_for_card(directions(config)))
                 scores = validate(model.export_generator(), card, dataset.validation,
                                   validation_directions(config, domains), device, config["validation"]["batch_size"])
                 log.scalars(step, _flat(scores), kind="validation")

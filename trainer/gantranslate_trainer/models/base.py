@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from GANTranslateLib.intensity_prior import BINS, with_prior
 from GANTranslateLib.networks import NLayerDiscriminator, build_generator
 
 from ..losses import AdversarialLoss, SSIMLoss, gradient_difference, gradient_penalty
@@ -30,6 +31,36 @@ class GANModel(nn.Module):
         self.adversarial = AdversarialLoss(config["loss"]["gan"])
         self.adversarial_weight = float(config["loss"]["adversarial"])
         self.ssim = SSIMLoss(self.dims) if config["loss"]["ssim"] else None
+        self.prior_domains: list[str] = []
+
+    # --- the intensity prior (GANTranslateLib/intensity_prior.py) -------------------------
+    def init_prior(self, domains: list[str]) -> int:
+        """Hold one look-up table per (source, target) pair when the config asks for the prior; returns
+        the extra generator input channels it needs (0 or 1)."""
+        if not self.config["data"]["intensity_prior"]:
+            return 0
+        self.prior_domains = list(domains)
+        self.register_buffer("prior_tables", torch.zeros(len(domains), len(domains), BINS))  # saved with the model
+        return 1
+
+    def set_prior(self, tables: dict[str, np.ndarray]) -> None:
+        """Tables keyed 'SOURCE->TARGET', learned on the training pairs (preprocessing.fit_prior_tables)."""
+        for key, table in tables.items():
+            source, target = key.split("->")
+            self.prior_tables[self.prior_domains.index(source), self.prior_domains.index(target)] = torch.as_tensor(table)
+
+    def prior_for_card(self, directions: list[list[str]]) -> dict[str, list[float]] | None:
+        if not self.prior_domains:
+            return None
+        index = self.prior_domains.index
+        return {f"{s}->{t}": self.prior_tables[index(s), index(t)].tolist() for s, t in directions}
+
+    def generator_input(self, x: Tensor, source: Tensor | int, target: Tensor | int) -> Tensor:
+        """``x`` with the prior channel appended (when the model has one); source and target are domain
+        indices into ``prior_domains``, one per batch item or one for the batch."""
+        if not self.prior_domains:
+            return x
+        return with_prior(x, self.prior_tables[source, target])
 
     # --- construction helpers -------------------------------------------------------------
     def generator_args(self, input_nc: int) -> dict[str, Any]:

@@ -11,13 +11,13 @@ class Pix2Pix(GANModel):
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         channels = 2 * config["data"]["adjacent"] + 1 if self.dims == 2 else 1
-        self.generator = self.make_generator(channels)
+        self.generator = self.make_generator(channels + self.init_prior([config["data"]["source"], config["data"]["target"]]))
         self.discriminator = self.make_discriminator(channels + 1)  # sees (source, target or fake)
 
     def generator_pass(self, batch):
         source, target = batch["source"], batch["target"]
         set_requires_grad([self.discriminator], False)
-        fake = self.generator(source)
+        fake = self.generator(self.generator_input(source, 0, 1))
         adversarial = self.adversarial_weight * self.adversarial.generator(self.discriminator(torch.cat([source, fake], 1)))
         l1 = self.config["loss"]["l1"] * F.l1_loss(fake, target)
         extra = self.image_losses(fake, target)
@@ -31,4 +31,4 @@ class Pix2Pix(GANModel):
         return loss, self.logs(D=loss)
 
     def translate(self, batch):
-        return self.generator(batch["source"])
+        return self.generator(self.generator_input(batch["source"], 0, 1))

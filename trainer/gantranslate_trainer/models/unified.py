@@ -16,7 +16,8 @@ class UnifiedGAN(GANModel):
     def __init__(self, config: dict, domains: list[str]) -> None:
         super().__init__(config)
         self.num_domains = len(domains)
-        self.generator = self.make_generator(1 + self.num_domains, num_domains=self.num_domains)
+        prior = self.init_prior(domains)
+        self.generator = self.make_generator(1 + prior + self.num_domains, num_domains=self.num_domains)
         self.discriminator = self.make_discriminator(1, num_domains=self.num_domains)
 
     def generator_pass(self, batch):
@@ -24,12 +25,13 @@ class UnifiedGAN(GANModel):
         source_domain, target_domain = batch["source_domain"], batch["target_domain"]
         weights = self.config["loss"]
         set_requires_grad([self.discriminator], False)
-        fake = self.generator(x, target_domain)
+        fake = self.generator(self.generator_input(x, source_domain, target_domain), target_domain)
         realism, domain_logits = self.discriminator.forward_with_domain(fake)
         terms = {
             "G_adv": self.adversarial_weight * self.adversarial.generator(realism),
             "G_domain": weights["domain"] * F.cross_entropy(domain_logits, target_domain),
-            "reconstruction": weights["cycle"] * F.l1_loss(self.generator(fake, source_domain), x),
+            "reconstruction": weights["cycle"] * F.l1_loss(
+                self.generator(self.generator_input(fake, target_domain, source_domain), source_domain), x),
         }
         paired = batch["paired"].view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
         if weights["l1"] and bool(paired.any()):
@@ -49,4 +51,5 @@ class UnifiedGAN(GANModel):
         return adversarial + domain, self.logs(D_adv=adversarial, D_domain=domain)
 
     def translate(self, batch):
-        return self.generator(batch["source"], batch["target_domain"])
+        source, target = batch["source_domain"], batch["target_domain"]
+        return self.generator(self.generator_input(batch["source"], source, target), target)
