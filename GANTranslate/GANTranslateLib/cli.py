@@ -214,6 +214,8 @@ def _models_info(args: argparse.Namespace) -> int:
     geometry = f"2D, {card.slice_axis} slices" if card.mode == "2d" else f"3D patches {card.patch_size}"
     print(f"  runs:         {geometry}, orientation {card.orientation}, spacing {card.spacing or 'as input'}")
     print(f"  architecture: {card.architecture} {json.dumps(card.architecture_args)}")
+    if card.has_intensity_prior:
+        print("  input prior:  the source through a look-up table learned on the training data (one per direction)")
     for key, label in (("training_data", "trained on"), ("metrics", "metrics"), ("license", "licence"),
                        ("citation", "cite"), ("intended_use", "intended use")):
         if key in card.data:

@@ -87,6 +87,14 @@ class ModelCard:
         return int(self.architecture_args.get("input_nc", 1)) - labels - int(self.has_intensity_prior)
 
     @property
+    def residual_channel(self) -> int | None:
+        """The input channel the network's output is added to (architecture.residual), or None."""
+        residual = self.data["architecture"].get("residual")
+        if residual is None:
+            return None
+        return self.image_channels // 2 if residual == "input" else self.image_channels
+
+    @property
     def has_intensity_prior(self) -> bool:
         return "intensity_prior" in self.data
 
@@ -186,3 +194,5 @@ def check_semantics(card: ModelCard, where: str) -> None:
             fail(f"intensity_prior has no table for direction(s) {', '.join(missing)}")
         if card.image_channels < 1:
             fail("architecture.args.input_nc leaves no image channel beside the intensity prior channel")
+    if card.data["architecture"].get("residual") == "prior" and not card.has_intensity_prior:
+        fail("architecture.residual 'prior' needs an intensity_prior entry")

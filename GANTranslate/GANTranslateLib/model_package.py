@@ -38,7 +38,8 @@ class ModelPackage:
         from .networks import build_generator
 
         card = self.card
-        network = build_generator(card.architecture, card.architecture_args, len(card.domains) if card.conditional else 0)
+        network = build_generator(card.architecture, card.architecture_args, len(card.domains) if card.conditional else 0,
+                                  card.residual_channel)
         weights_path = self.path / WEIGHTS_NAME
         if not weights_path.is_file():
             raise GANTranslateError(f"model package {self.path} has no {WEIGHTS_NAME}; the package is incomplete")

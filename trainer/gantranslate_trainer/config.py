@@ -48,7 +48,10 @@ DEFAULTS: dict[str, Any] = {
         "cache": True,
     },
     "network": {
-        "generator": {"name": "unet_generator", "args": {"num_downs": 7, "ngf": 32, "norm": "batch", "dropout": False}},
+        "generator": {"name": "unet_generator", "args": {"num_downs": 7, "ngf": 32, "norm": "batch", "dropout": False},
+                      # predict a correction to the centre input slice ("input": denoising, super-resolution)
+                      # or to the intensity prior ("prior"), instead of the whole image
+                      "residual": None},
         "discriminator": {"ndf": 32, "n_layers": 3, "norm": "batch"},
     },
     "loss": {
@@ -165,6 +168,11 @@ def check(config: dict) -> None:
         fail(f"data.crop needs {data['dims']} sizes for dims {data['dims']}, got {data['crop']}")
     if data["intensity_prior"] and config["model"] == "cyclegan":
         fail("data.intensity_prior needs paired training data: use it with pix2pix or unified, not cyclegan")
+    residual = config["network"]["generator"]["residual"]
+    if residual not in (None, "input", "prior"):
+        fail(f"network.generator.residual must be input, prior or null, not {residual!r}")
+    if residual == "prior" and not data["intensity_prior"]:
+        fail("network.generator.residual 'prior' needs data.intensity_prior: true")
     if data["axis"] not in ("axial", "coronal", "sagittal"):
         fail(f"data.axis must be axial, coronal or sagittal, not '{data['axis']}'")
     if loss["gan"] not in GAN_LOSSES:

@@ -8,6 +8,7 @@ from torch import nn
 from .conditional_generator import ConditionalGenerator
 from .identity import IdentityGenerator
 from .patch_discriminator import NLayerDiscriminator
+from .residual_output import ResidualOutput
 from .resnet_generator import ResnetGenerator
 from .unet_generator import UnetGenerator
 
@@ -22,18 +23,21 @@ __all__ = [
     "ConditionalGenerator",
     "IdentityGenerator",
     "NLayerDiscriminator",
+    "ResidualOutput",
     "ResnetGenerator",
     "UnetGenerator",
     "build_generator",
 ]
 
 
-def build_generator(name: str, args: dict[str, Any], num_domains: int = 0) -> nn.Module:
-    """Build a generator; with ``num_domains`` > 0 it is wrapped to take the target domain as input."""
+def build_generator(name: str, args: dict[str, Any], num_domains: int = 0, residual_channel: int | None = None) -> nn.Module:
+    """Build a generator; with ``num_domains`` > 0 it is wrapped to take the target domain as input, and
+    with a ``residual_channel`` it outputs that input channel plus its prediction."""
     if name not in GENERATORS:
         raise ValueError(f"unknown architecture '{name}' (known: {', '.join(sorted(GENERATORS))})")
     try:
         backbone = GENERATORS[name](**args)
     except TypeError as error:
         raise ValueError(f"bad arguments for architecture '{name}': {error}") from None
-    return ConditionalGenerator(backbone, num_domains) if num_domains else backbone
+    network = ConditionalGenerator(backbone, num_domains) if num_domains else backbone
+    return network if residual_channel is None else ResidualOutput(network, residual_channel)

@@ -68,9 +68,11 @@ class GANModel(nn.Module):
         args.update(input_nc=input_nc, output_nc=1, spatial_dims=self.dims)
         return args
 
-    def make_generator(self, input_nc: int, num_domains: int = 0) -> nn.Module:
+    def make_generator(self, input_nc: int, num_domains: int = 0, image_channels: int = 1) -> nn.Module:
+        """``input_nc``: every channel the backbone sees; the image channels come first, then the prior."""
         spec = self.config["network"]["generator"]
-        return build_generator(spec["name"], self.generator_args(input_nc), num_domains)
+        residual = {None: None, "input": image_channels // 2, "prior": image_channels}[spec["residual"]]
+        return build_generator(spec["name"], self.generator_args(input_nc), num_domains, residual)
 
     def make_discriminator(self, input_nc: int, num_domains: int = 0) -> NLayerDiscriminator:
         spec = self.config["network"]["discriminator"]

@@ -11,7 +11,8 @@ class Pix2Pix(GANModel):
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         channels = 2 * config["data"]["adjacent"] + 1 if self.dims == 2 else 1
-        self.generator = self.make_generator(channels + self.init_prior([config["data"]["source"], config["data"]["target"]]))
+        prior = self.init_prior([config["data"]["source"], config["data"]["target"]])
+        self.generator = self.make_generator(channels + prior, image_channels=channels)
         self.discriminator = self.make_discriminator(channels + 1)  # sees (source, target or fake)
 
     def generator_pass(self, batch):

@@ -1,7 +1,8 @@
-"""The intensity prior: look-up tables learned on training pairs, fed to the generator as an extra channel.
+"""The intensity prior (look-up tables learned on training pairs, fed to the generator as an extra
+channel) and residual generators (which predict a correction to their input or to that prior).
 
-The trainer and the engine must build the very same network input, and the tables must be the ones
-the evaluator's look-up-table baseline learns, or the "margin over the baseline" means nothing.
+The trainer and the engine must build the very same network and input, and the tables must be the
+ones the evaluator's look-up-table baseline learns, or the "margin over the baseline" means nothing.
 """
 import json
 from pathlib import Path
@@ -150,3 +151,38 @@ class _Recorder(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.seen.append(x.clone())
         return x[:, :1]
+
+
+def test_residual_output_adds_its_base_channel() -> None:
+    from GANTranslateLib.networks import build_generator
+
+    network = build_generator("unet_generator", {"input_nc": 4, "output_nc": 1, "num_downs": 5, "ngf": 4, "norm": "instance"},
+                              num_domains=2, residual_channel=1)
+    x, labels = torch.rand(2, 2, 32, 32), torch.tensor([0, 1])
+    inner = network.inner(x, labels)
+    assert torch.equal(network(x, labels), x[:, 1:2] + inner)
+    assert network.size_divisor == network.inner.size_divisor
+
+
+@pytest.mark.parametrize("residual, extra, channel", [("input", ["data.adjacent=1"], 1),
+                                                      ("prior", ["data.intensity_prior=true", "data.adjacent=1"], 3)])
+def test_residual_generators_export_and_run_as_trained(tmp_path: Path, residual: str, extra: list, channel: int) -> None:
+    config = tiny_config("pix2pix", f"network.generator.residual={residual}", *extra, steps=2)
+    train(config, tmp_path / "run", quiet=True)
+    package = export_run(tmp_path / "run", tmp_path / "model", which="last")
+    assert package.card.data["architecture"]["residual"] == residual
+    assert package.card.residual_channel == channel
+    model = build_model(config, ["T1", "T2"])
+    model.load_state_dict(load_checkpoint(tmp_path / "run" / "last.pt", CPU)["model"])
+    model.eval()
+    batch = torch.rand(1, 3, 32, 32) * 2 - 1
+    shipped = NetworkRunner(package.build_network(), package.card, "T1", "T2", CPU, compile="never")
+    with torch.no_grad():
+        torch.testing.assert_close(shipped(batch), model.generator(model.generator_input(batch, 0, 1)))
+
+
+@pytest.mark.parametrize("override, message", [("network.generator.residual=prior", "needs data.intensity_prior"),
+                                               ("network.generator.residual=output", "must be input, prior or null")])
+def test_bad_residual_settings_are_refused(override: str, message: str) -> None:
+    with pytest.raises(GANTranslateError, match=message):
+        load_config(None, [f"data.root={DATASET}", "model=pix2pix", "data.source=T1", "data.target=T2", override])
