@@ -68,3 +68,24 @@ def test_fixed_low_keeps_dark_tissue_apart_from_the_background() -> None:
     assert out[0, 0, 0] == -1 and out[0, 4, 4] > -1 + 0.05
     clipped = {"method": "percentile", "low": 2, "high": 100, "mask": "nonzero", "reference": [0, 400]}
     assert intensity.normalise(volume, *intensity.input_range(volume, clipped))[0, 4, 4] == -1
+
+
+def test_restoration_models_keep_the_inputs_scale(tmp_path) -> None:
+    """A percentile-normalised identity model: translation maps onto the target's training range,
+    restoration (output_scale 'input') gives the subject's own intensities back."""
+    import SimpleITK as sitk
+
+    from conftest import make_package
+    from GANTranslateLib.translation import InferenceOptions, translate_image
+
+    spec = {"method": "percentile", "fixed_low": 0, "high": 100, "mask": "nonzero", "reference": [0.0, 100.0]}
+    normalization = {"T1": spec, "T2": spec}
+    volume = np.zeros((4, 8, 8), np.float32)
+    volume[:, 2:6, 2:6] = np.linspace(10, 300, 64, dtype=np.float32).reshape(4, 4, 4)
+    image = sitk.GetImageFromArray(volume)
+    options = InferenceOptions(compile="never")
+    translated = translate_image(image, make_package(tmp_path / "t", normalization=normalization), options=options)
+    restored = translate_image(image, make_package(tmp_path / "r", normalization=normalization, output_scale="input"),
+                               options=options)
+    np.testing.assert_allclose(sitk.GetArrayFromImage(restored.image), volume, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(sitk.GetArrayFromImage(translated.image), volume * 100 / 300, rtol=1e-5, atol=1e-3)

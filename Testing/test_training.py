@@ -157,10 +157,11 @@ def test_two_process_torchrun_trains_and_exports(tmp_path: Path) -> None:
 def test_pairs_made_on_the_fly_by_a_degradation(tmp_path: Path) -> None:
     config = tiny_config("pix2pix", "data.source=T1_LR", "data.target=T1",
                          "data.degradation={kind: low_resolution_mr, factor: 2, from: T1, to: T1_LR}", "data.axis=coronal",
-                         "data.crop=[32, 32]", steps=2)
+                         "data.crop=[32, 32]", "export.task=super-resolution", steps=2)
     train(config, tmp_path / "run", quiet=True)
     package = export_run(tmp_path / "run", tmp_path / "model")
     assert package.card.directions == [("T1_LR", "T1")] and "low_resolution_mr" in package.card.data["description"]
+    assert package.card.output_scale == "input"  # restoration keeps the subject's intensity scale
 
 
 def test_degrade_command_adds_a_domain_to_a_dataset(tmp_path: Path) -> None:

@@ -87,6 +87,11 @@ class ModelCard:
         return int(self.architecture_args.get("input_nc", 1)) - labels - int(self.has_intensity_prior)
 
     @property
+    def output_scale(self) -> str:
+        """'reference' (the target's training range) or 'input' (the input's own range: restoration)."""
+        return self.data.get("output_scale", "reference")
+
+    @property
     def residual_channel(self) -> int | None:
         """The input channel the network's output is added to (architecture.residual), or None."""
         residual = self.data["architecture"].get("residual")

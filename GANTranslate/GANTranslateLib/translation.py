@@ -165,7 +165,8 @@ def translate_image(
 
     if resample:
         predicted = resample_back(predicted, card.spacing, oriented_shape, spacing, fill=-1.0)
-    out_offset, out_scale = intensity.output_range(out_spec)
+    # restoration keeps the subject's own intensity scale; translation maps onto the target's training range
+    out_offset, out_scale = (offset, scale) if card.output_scale == "input" else intensity.output_range(out_spec)
     disagreement = None
     if options.disagreement:
         if resample:

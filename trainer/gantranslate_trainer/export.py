@@ -53,6 +53,8 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         "orientation": data["orientation"],
         "normalization": normalization,
         **({"intensity_prior": {"tables": prior}} if prior else {}),
+        # denoising and super-resolution: the output keeps the input's intensity scale, as the target had it
+        **({"output_scale": "input"} if export["task"] in ("denoising", "super-resolution") else {}),
         "license": export["license"],
     }
     if data["dims"] == 2:
