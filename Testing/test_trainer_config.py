@@ -84,6 +84,18 @@ def test_cli_reports_config_errors_in_one_line(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "run").exists()
 
 
+def test_cli_takes_overrides_before_or_after_options(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2}}\n")
+    for argv in (["train", str(config), "train.stpes=3", "--run-dir", str(tmp_path / "run")],
+                 ["train", "--run-dir", str(tmp_path / "run"), str(config), "train.stpes=3"],
+                 ["train", str(config), "--run-dir", str(tmp_path / "run"), "train.stpes=3"]):
+        assert main(argv) == 1  # the override reached the config: its typo is reported
+        assert "did you mean 'train.steps'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", str(config), "--run-dir", str(tmp_path / "run"), "--no-such-option"])
+
+
 def test_fingerprint_ignores_new_keys_at_their_default_and_cadence() -> None:
     from gantranslate_trainer.config import DEFAULTS, fingerprint
 

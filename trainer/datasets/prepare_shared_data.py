@@ -2,8 +2,10 @@
 
 There is one real glioma patient (TCGA-FG-6692, four co-registered contrasts) and one set of MNI
 templates, so honest validation cannot hold out subjects: it holds out a contiguous axial slab instead.
-Each source becomes three "subjects": the slabs below and above (training) and the held-out slab
-(validation), separated by a gap of a few slices so that neighbouring slices cannot leak across.
+Each source becomes two "subjects": the held-out slab (validation), and the whole volume with that slab
+and a gap of a few slices on each side blanked to the background (training), so that neighbouring slices
+cannot leak across. The training volume is one piece, not two slabs, because intensity normalisation
+is per volume: slabs of one scan normalised apart disagree about its intensity scale (by 16 % for T1c).
 
     python trainer/datasets/prepare_shared_data.py tcga ../shared/data data/tcga_fg6692
     python trainer/datasets/prepare_shared_data.py mni  ../shared/data data/mni_templates
@@ -67,10 +69,19 @@ def bounding_box(mask: sitk.Image, margin: int) -> tuple[list[int], list[int]]:
     return low, high
 
 
-def write_subject(folder: Path, images: dict[str, sitk.Image], mask: sitk.Image, x: tuple, y: tuple, z: tuple) -> None:
+def write_subject(folder: Path, images: dict[str, sitk.Image], mask: sitk.Image, x: tuple, y: tuple, z: tuple,
+                  blank: tuple | None = None) -> None:
+    """The box x, y, z of every image; axial slices ``blank`` (absolute indices) set to each image's minimum."""
     folder.mkdir(parents=True, exist_ok=True)
     for domain, image in {**images, "mask": mask}.items():
-        sitk.WriteImage(image[x[0]:x[1], y[0]:y[1], z[0]:z[1]], str(folder / f"{domain}.nii.gz"), useCompression=True)
+        box = image[x[0]:x[1], y[0]:y[1], z[0]:z[1]]
+        if blank is not None:
+            array = sitk.GetArrayFromImage(box)
+            array[blank[0] - z[0] : blank[1] - z[0]] = array.min()
+            blanked = sitk.GetImageFromArray(array)
+            blanked.CopyInformation(box)
+            box = blanked
+        sitk.WriteImage(box, str(folder / f"{domain}.nii.gz"), useCompression=True)
 
 
 def prepare(preset_name: str, shared: Path, out: Path) -> None:
@@ -80,25 +91,20 @@ def prepare(preset_name: str, shared: Path, out: Path) -> None:
     hold_lo, hold_hi = preset["holdout"]
     gap = preset["gap"]
     base = preset["subject"]
-    slabs = {
-        f"{base}-inferior": (z0, hold_lo - gap),
-        f"{base}-superior": (hold_hi + gap, z1),
-        f"{base}-holdout": (hold_lo, hold_hi),
-    }
-    for name, (lo, hi) in slabs.items():
-        write_subject(out / name, images, mask, (x0, x1), (y0, y1), (lo, hi))
+    write_subject(out / f"{base}-training", images, mask, (x0, x1), (y0, y1), (z0, z1), blank=(hold_lo - gap, hold_hi + gap))
+    write_subject(out / f"{base}-holdout", images, mask, (x0, x1), (y0, y1), (hold_lo, hold_hi))
     manifest = {
         "name": preset["name"],
-        "description": f"Axial slices {hold_lo}-{hold_hi - 1} held out for validation, {gap} slices of gap on each side; "
-                       f"cropped to the mask's bounding box x {x0}:{x1}, y {y0}:{y1}.",
+        "description": f"Axial slices {hold_lo}-{hold_hi - 1} held out for validation; in the training volume they and "
+                       f"{gap} slices on each side are blanked; cropped to the mask's bounding box x {x0}:{x1}, y {y0}:{y1}.",
         "licence": preset["licence"],
         "domains": list(preset["files"]),
-        "training": [f"{base}-inferior", f"{base}-superior"],
+        "training": [f"{base}-training"],
         "validation": [f"{base}-holdout"],
         "holdout_slices": [hold_lo, hold_hi],
     }
     (out / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"wrote {out} ({', '.join(slabs)})")
+    print(f"wrote {out} ({base}-training, {base}-holdout)")
 
 
 def main() -> None:

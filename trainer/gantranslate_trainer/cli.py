@@ -55,7 +55,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     degrade.add_argument("--kspace-fraction", type=float, default=1.0, help="low_resolution_mr: in-plane k-space kept")
     degrade.add_argument("--seed", type=int, default=0)
     degrade.set_defaults(run=_degrade)
-    args = parser.parse_args(argv)
+    # overrides may also follow options (`train CONFIG --run-dir R key=value`), which argparse alone refuses
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "train" or any("=" not in e or e.startswith("-") for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.overrides = [*args.overrides, *extra]
     try:
         return args.run(args)
     except GANTranslateError as error:
