@@ -1,0 +1,42 @@
+"""The bundled models' dataset preparation: what is held out is never seen in training, not even blurred."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "trainer" / "datasets"))
+import prepare_shared_data  # noqa: E402
+
+
+def test_training_volume_blanks_the_held_out_slab_and_its_gap(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(0)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    volumes = {"T1": rng.uniform(10, 400, (30, 12, 10)).astype(np.float32),
+               "CT": rng.uniform(-1024, 1500, (30, 12, 10)).astype(np.float32)}
+    for name, array in volumes.items():
+        sitk.WriteImage(sitk.GetImageFromArray(array), str(shared / f"{name}.nii.gz"))
+    mask = np.zeros((30, 12, 10), np.uint8)
+    mask[2:28, 2:10, 2:8] = 1
+    sitk.WriteImage(sitk.GetImageFromArray(mask), str(shared / "mask.nii.gz"))
+    preset = {"name": "test", "subject": "S", "files": {"T1": "T1.nii.gz", "CT": "CT.nii.gz"}, "mask": "mask.nii.gz",
+              "holdout": (12, 16), "gap": 2, "licence": "test"}
+    monkeypatch.setitem(prepare_shared_data.PRESETS, "test", preset)
+
+    prepare_shared_data.prepare("test", shared, tmp_path / "out")
+
+    manifest = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    assert manifest["training"] == ["S-training"] and manifest["validation"] == ["S-holdout"]
+    read = lambda subject, name: sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / subject / f"{name}.nii.gz")))  # noqa: E731
+    box = (slice(None), slice(0, 12), slice(0, 10))  # the mask's bounding box with its 2-voxel margin
+    for name, array in volumes.items():
+        training, holdout = read("S-training", name), read("S-holdout", name)
+        np.testing.assert_array_equal(holdout, array[12:16][:, box[1], box[2]])
+        assert np.all(training[10:18] == array.min())  # the held-out slices and 2 on each side: background
+        np.testing.assert_array_equal(training[:10], array[0:10][:, box[1], box[2]])
+        np.testing.assert_array_equal(training[18:], array[18:30][:, box[1], box[2]])
+    assert not read("S-training", "mask")[10:18].any()
