@@ -40,7 +40,7 @@ def test_numpy_and_tensor_binning_agree_at_every_edge() -> None:
 
 
 def test_table_is_the_mean_target_per_source_bin_with_gaps_filled() -> None:
-    source = np.float32([-1.0, -1.0, 0.0, 0.0, 0.0, 0.999])  # bins 0, 128 and 255
+    source = np.float32([-0.999, -0.999, 0.0, 0.0, 0.0, 0.999])  # bins 0, 128 and 255
     target = np.float32([0.2, 0.4, -0.5, -0.7, 0.3, 1.0])
     mask = np.array([True, True, True, True, False, True])  # the masked-out voxel must not count
     table = intensity_prior.fit_table([(source, target, mask)])
@@ -50,6 +50,18 @@ def test_table_is_the_mean_target_per_source_bin_with_gaps_filled() -> None:
     assert table[64] == pytest.approx(0.3 + (-0.6 - 0.3) * 64 / 128)  # empty bins: interpolated
     with pytest.raises(ValueError, match="no foreground"):
         intensity_prior.fit_table([(source, target, np.zeros(6, bool))])
+
+
+def test_background_stays_background_and_is_not_learned() -> None:
+    """-1 is background (outside a skull-stripped brain, air, padding): it maps to -1 and never into bin 0,
+    which dark tissue shares."""
+    source = np.float32([-1.0, -1.0, -0.999])
+    target = np.float32([0.9, 0.9, 0.5])
+    table = intensity_prior.fit_table([(source, target, np.ones(3, bool))])
+    assert table[0] == pytest.approx(0.5)
+    assert intensity_prior.map_array(np.float32([-1.0, -1.2, -0.999]), table).tolist() == [-1.0, -1.0, pytest.approx(0.5)]
+    mapped = intensity_prior.map_tensor(torch.tensor([[[-1.0, -1.2, -0.999]]]), torch.from_numpy(table))
+    assert mapped.flatten().tolist() == [-1.0, -1.0, pytest.approx(0.5)]
 
 
 def test_per_item_tables_map_each_item_through_its_own() -> None:

@@ -5,6 +5,10 @@ global mapping from source to target intensity, which a look-up table learned on
 data already captures. Given that mapping as an input, the network need only learn what the context
 of a voxel adds. The tables ride in the model card (one per direction, in normalised units), so
 inference applies exactly the mapping the network was trained with.
+
+The bottom of the normalised range, -1, is background (a zero outside a skull-stripped brain, air in
+CT, padding): it maps to -1, never to the tissue that happens to share its bin, so the prior does not
+paint dark tissue's target intensity over the whole background.
 """
 from __future__ import annotations
 
@@ -30,8 +34,9 @@ def fit_table(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndar
     ``(source, target, mask)`` triple on one grid; empty bins take their neighbours' values."""
     sums, counts = np.zeros(BINS), np.zeros(BINS)
     for source, target, mask in pairs:
-        index = bin_index(source[mask])
-        sums += np.bincount(index, weights=target[mask], minlength=BINS)
+        tissue = mask & (source > -1)
+        index = bin_index(source[tissue])
+        sums += np.bincount(index, weights=target[tissue], minlength=BINS)
         counts += np.bincount(index, minlength=BINS)
     filled = counts > 0
     if not filled.any():
@@ -40,13 +45,20 @@ def fit_table(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndar
     return np.interp(centres, centres[filled], sums[filled] / counts[filled]).astype(np.float32)
 
 
+def map_array(normalised: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """A normalised array through a table; background (-1 and below) stays -1."""
+    return np.where(normalised <= -1, np.float32(-1), table[bin_index(normalised)])
+
+
 def map_tensor(image: Tensor, tables: Tensor) -> Tensor:
-    """``image`` (B, 1, ...) through ``tables``: one (BINS,) table for the batch or one per item (B, BINS)."""
+    """``image`` (B, 1, ...) through ``tables``: one (BINS,) table for the batch or one per item (B, BINS);
+    background (-1 and below) stays -1, as in :func:`map_array`."""
     index = bin_index_tensor(image)
     if tables.dim() == 1:
-        return tables[index].to(image.dtype)
-    flat = index.flatten(1)
-    return torch.gather(tables, 1, flat).view_as(image).to(image.dtype)
+        mapped = tables[index]
+    else:
+        mapped = torch.gather(tables, 1, index.flatten(1)).view_as(image)
+    return torch.where(image <= -1, torch.full_like(mapped, -1), mapped).to(image.dtype)
 
 
 def with_prior(batch: Tensor, tables: Tensor) -> Tensor:

@@ -19,7 +19,7 @@ class LookUpTable:
     table: np.ndarray  # mean normalised target per normalised-source bin (intensity_prior.BINS over [-1, 1])
 
     def apply(self, normalised_source: np.ndarray) -> np.ndarray:
-        return self.table[intensity_prior.bin_index(normalised_source)]
+        return intensity_prior.map_array(normalised_source, self.table)
 
 
 def fit_lut(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> LookUpTable:
