@@ -171,7 +171,11 @@ def test_residual_output_adds_its_base_channel() -> None:
     network = build_generator("unet_generator", {"input_nc": 4, "output_nc": 1, "num_downs": 5, "ngf": 4, "norm": "instance"},
                               num_domains=2, residual_channel=1)
     x, labels = torch.rand(2, 2, 32, 32), torch.tensor([0, 1])
+    assert torch.equal(network(x, labels), x[:, 1:2])  # untrained: exactly its base channel
+    for parameter in network.parameters():
+        parameter.data.normal_(0, 0.1)
     inner = network.inner(x, labels)
+    assert inner.abs().max() > 0
     assert torch.equal(network(x, labels), x[:, 1:2] + inner)
     assert network.size_divisor == network.inner.size_divisor
 

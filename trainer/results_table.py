@@ -12,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "GANTranslate" / "Resources" / "Models"
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+PREDICTS = {None: "the image", "input": "a correction to its input", "prior": "a correction to the LUT prior"}
 
 
 def fmt(metrics: dict, key: str, digits: int = 2) -> str:
@@ -20,25 +21,27 @@ def fmt(metrics: dict, key: str, digits: int = 2) -> str:
 
 
 def table() -> str:
-    rows = ["| model | direction | PSNR (dB) | SSIM | NMAE | LUT baseline PSNR | margin (dB) | degraded input / NLM PSNR | size |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| model | direction | network predicts | PSNR (dB) | SSIM | NMAE | LUT baseline PSNR | margin (dB) | degraded input / NLM PSNR | size |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for card_path in sorted(MODELS.glob("*/model.json")):
         card = json.loads(card_path.read_text())
         evaluations = card.get("metrics", {}).get("held_out_evaluation", {})
         size_mb = (card_path.parent / "model.safetensors").stat().st_size / 1e6
+        predicts = PREDICTS[card["architecture"].get("residual")]
         for direction, summary in evaluations.items():
             m = summary["metrics"]
             margin = summary.get("psnr_margin_db")
             restoration = " / ".join(fmt(m, k) for k in ("input_psnr", "nlm_psnr") if k in m) or "–"
-            rows.append(f"| `{card['id']}` | {direction.replace('->', ' → ')} | {fmt(m, 'psnr')} | {fmt(m, 'ssim', 3)} | "
+            rows.append(f"| `{card['id']}` | {direction.replace('->', ' → ')} | {predicts} | {fmt(m, 'psnr')} | {fmt(m, 'ssim', 3)} | "
                         f"{fmt(m, 'nmae', 4)} | {fmt(m, 'baseline_psnr')} | {f'{margin:+.2f}' if margin is not None else '–'} | "
                         f"{restoration} | {size_mb:.1f} MB |")
     notes = [
         "",
         "All numbers are on data never used for training: the held-out axial slab (TCGA-FG-6692 slices 70–89, "
         "MNI templates slices 40–49), inside the brain mask (TCGA) or head mask (templates). The LUT baseline maps "
-        "each source intensity to the mean target intensity seen for it in the training slabs, in the same "
-        "normalised units as the model, so the margin is what the network adds beyond an intensity mapping. "
+        "each source intensity to the mean target intensity seen for it in the training volume, in the same "
+        "normalised units as the model, so the margin is what the network adds beyond an intensity mapping; a "
+        "network that predicts a correction to the LUT prior is given exactly that baseline as an input channel. "
         "Each model is its last training step: no checkpoint was chosen by its score on the held-out slab. "
         "Reproduce with `bash trainer/train_bundled_models.sh` (each card also records its own command).",
     ]

@@ -2,8 +2,10 @@
 
 Why: where the answer is close to something the network is given, the degraded image itself for
 denoising and super-resolution (as in DnCNN and VDSR), or the intensity prior for translation, a
-network that starts from that image need only learn what differs, and an untrained one is already
-as good as its starting point.
+network that starts from that image need only learn what differs. The layer that makes the output
+starts at zero, so an untrained network returns its starting point exactly: a randomly initialised
+U-Net's output is O(1) (its normalised activations see to that), and unlearning that noise to the
+precision a restoration needs took the trainer thousands of steps.
 """
 from __future__ import annotations
 
@@ -16,6 +18,11 @@ class ResidualOutput(nn.Module):
         self.inner = inner
         self.base_channel = base_channel
         self.size_divisor = getattr(inner, "size_divisor", 1)
+        convolutions = [m for m in inner.modules() if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d))]
+        output_layer = convolutions[-1]  # registered last: the layer that produces the output (U-Net and ResNet)
+        nn.init.zeros_(output_layer.weight)
+        if output_layer.bias is not None:
+            nn.init.zeros_(output_layer.bias)
 
     def forward(self, x: Tensor, *labels: Tensor) -> Tensor:
         """``x``: (B, C, ...); ``labels``: what the inner network takes besides (the target domain)."""
