@@ -12,7 +12,7 @@ grep -q LDCT data/mni_templates/dataset.json || gantranslate-train degrade data/
 grep -q T1_LR data/tcga_fg6692/dataset.json || gantranslate-train degrade data/tcga_fg6692 --kind low_resolution_mr --from T1 --to T1_LR --factor 2
 
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || # (t1_superresolution_pix2pix trains too, but lost to its own input on held-out data and is not shipped)
+[ ${#configs[@]} -gt 0 ] || # (t1_superresolution_pix2pix trains too, but stays below its own input on the held-out slab; not shipped)
 configs=(t1_to_t2_pix2pix t2_to_t1_pix2pix unified_t1_t1c_t2_flair mr_to_ct_template_pix2pix
            ldct_denoise_template_pix2pix)
 
