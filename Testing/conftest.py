@@ -10,6 +10,7 @@ import pytest
 import SimpleITK as sitk
 import torch
 
+from GANTranslateLib.model_card import parse_card
 from GANTranslateLib.model_package import ModelPackage, save_package
 from GANTranslateLib.networks import build_generator
 
@@ -59,7 +60,8 @@ def make_package(folder: Path, seed: int = 0, **changes: Any) -> ModelPackage:
     torch.manual_seed(seed)
     arch = card["architecture"]
     num_domains = len(card["domains"]) if card.get("conditioning") == "target_domain" else 0
-    return save_package(folder, card, build_generator(arch["name"], arch["args"], num_domains))
+    residual = parse_card(card).residual_channel
+    return save_package(folder, card, build_generator(arch["name"], arch["args"], num_domains, residual))
 
 
 @pytest.fixture

@@ -161,3 +161,24 @@ def test_the_cli_passes_its_compile_policy_to_the_runner(tmp_path: Path, monkeyp
     assert compiled == []
     assert main([*common, "-o", str(tmp_path / "always.nrrd"), "--compile", "always"]) == 0
     assert len(compiled) == 1 and (tmp_path / "always.nrrd").is_file()  # the recorder compiled nothing: eager
+
+
+@pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for AOTInductor")
+def test_a_model_with_an_intensity_prior_compiles_and_equals_eager(tmp_path: Path, monkeypatch) -> None:
+    from GANTranslateLib.intensity_prior import with_prior
+
+    monkeypatch.setenv("GANTRANSLATE_CACHE", str(tmp_path / "cache"))
+    ramp = torch.linspace(1, -1, 256)  # an inverting table: the prior differs from the image
+    args = dict(UNIFIED["architecture"]["args"], input_nc=5)
+    package = make_package(tmp_path / "prior", seed=3, **dict(
+        UNIFIED, architecture={"name": "unet_generator", "args": args, "residual": "prior"},
+        intensity_prior={"tables": {"T1->T2": ramp.tolist(), "T1->FLAIR": ramp.tolist()}}))
+    network = package.build_network().eval()
+    for parameter in network.parameters():  # away from the zero-initialised start, so the network matters
+        parameter.data.add_(torch.randn_like(parameter) * 0.05)
+    runner = NetworkRunner(network, package.card, "T1", "T2", CPU, compile="always")
+    x = batch(64, 64)
+    with torch.no_grad():
+        expected = network(with_prior(x, ramp), torch.tensor([package.card.domain_index("T2")]))
+    assert (runner(x) - expected).abs().max() < 1e-4
+    assert runner.compiled[(1, 1, 64, 64)] is not None
