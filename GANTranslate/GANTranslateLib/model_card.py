@@ -94,10 +94,7 @@ class ModelCard:
     @property
     def residual_channel(self) -> int | None:
         """The input channel the network's output is added to (architecture.residual), or None."""
-        residual = self.data["architecture"].get("residual")
-        if residual is None:
-            return None
-        return self.image_channels // 2 if residual == "input" else self.image_channels
+        return residual_base_channel(self.data["architecture"].get("residual"), self.image_channels)
 
     @property
     def has_intensity_prior(self) -> bool:
@@ -147,6 +144,12 @@ class ModelCard:
 
     def to_json(self) -> str:
         return json.dumps(self.data, indent=2) + "\n"
+
+
+def residual_base_channel(residual: str | None, image_channels: int) -> int | None:
+    """The input channel a residual network adds its output to: the centre image channel ('input') or the
+    intensity prior, which follows the image channels ('prior'); None for a network that is not residual."""
+    return {None: None, "input": image_channels // 2, "prior": image_channels}[residual]
 
 
 CT_DOMAINS = {"CT", "LDCT", "CBCT", "SCT"}

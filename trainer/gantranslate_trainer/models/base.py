@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from GANTranslateLib.intensity_prior import BINS, with_prior
+from GANTranslateLib.model_card import residual_base_channel
 from GANTranslateLib.networks import NLayerDiscriminator, build_generator
 
 from ..losses import AdversarialLoss, SSIMLoss, gradient_difference, gradient_penalty
@@ -71,7 +72,7 @@ class GANModel(nn.Module):
     def make_generator(self, input_nc: int, num_domains: int = 0, image_channels: int = 1) -> nn.Module:
         """``input_nc``: every channel the backbone sees; the image channels come first, then the prior."""
         spec = self.config["network"]["generator"]
-        residual = {None: None, "input": image_channels // 2, "prior": image_channels}[spec["residual"]]
+        residual = residual_base_channel(spec["residual"], image_channels)
         return build_generator(spec["name"], self.generator_args(input_nc), num_domains, residual)
 
     def make_discriminator(self, input_nc: int, num_domains: int = 0) -> NLayerDiscriminator:

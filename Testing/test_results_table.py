@@ -1,0 +1,22 @@
+"""The README's table of bundled models is the one their cards give: numbers cannot drift from the cards."""
+import json
+import sys
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "trainer"))
+import results_table  # noqa: E402
+
+
+def test_readme_table_is_generated_from_the_bundled_cards() -> None:
+    readme = (REPO / "README.md").read_text()
+    block = readme[readme.index(results_table.START) + len(results_table.START) : readme.index(results_table.END)]
+    assert block.strip() == results_table.table().strip(), "run: python trainer/results_table.py --readme"
+
+
+def test_each_row_says_what_the_network_predicts() -> None:
+    rows = {line.split(" | ")[0].strip("| `"): line for line in results_table.table().splitlines() if line.startswith("| `")}
+    for card_path in results_table.MODELS.glob("*/model.json"):
+        card = json.loads(card_path.read_text())
+        if card["id"] in rows:
+            assert results_table.PREDICTS[card["architecture"].get("residual")] in rows[card["id"]]
