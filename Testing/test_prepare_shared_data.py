@@ -24,7 +24,7 @@ def test_training_volume_blanks_the_held_out_slab_and_its_gap(tmp_path: Path, mo
     mask[2:28, 2:10, 2:8] = 1
     sitk.WriteImage(sitk.GetImageFromArray(mask), str(shared / "mask.nii.gz"))
     preset = {"name": "test", "subject": "S", "files": {"T1": "T1.nii.gz", "CT": "CT.nii.gz"}, "mask": "mask.nii.gz",
-              "holdout": (12, 16), "gap": 2, "licence": "test"}
+              "holdout": {"axial": (12, 16), "sagittal": (4, 6)}, "gap": 2, "licence": "test"}
     monkeypatch.setitem(prepare_shared_data.PRESETS, "test", preset)
 
     prepare_shared_data.prepare("test", shared, tmp_path / "out")
@@ -40,3 +40,29 @@ def test_training_volume_blanks_the_held_out_slab_and_its_gap(tmp_path: Path, mo
         np.testing.assert_array_equal(training[:10], array[0:10][:, box[1], box[2]])
         np.testing.assert_array_equal(training[18:], array[18:30][:, box[1], box[2]])
     assert not read("S-training", "mask")[10:18].any()
+
+
+def test_a_sagittal_slab_can_be_held_out_instead(tmp_path: Path, monkeypatch) -> None:
+    """Through-plane models need the whole z extent in their test slices: the slab then runs along x."""
+    rng = np.random.default_rng(1)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    t1 = rng.uniform(10, 400, (30, 12, 10)).astype(np.float32)
+    sitk.WriteImage(sitk.GetImageFromArray(t1), str(shared / "T1.nii.gz"))
+    mask = np.zeros((30, 12, 10), np.uint8)
+    mask[2:28, 2:10, 2:8] = 1
+    sitk.WriteImage(sitk.GetImageFromArray(mask), str(shared / "mask.nii.gz"))
+    preset = {"name": "test", "subject": "S", "files": {"T1": "T1.nii.gz"}, "mask": "mask.nii.gz",
+              "holdout": {"axial": (12, 16), "sagittal": (4, 6)}, "gap": 1, "licence": "test"}
+    monkeypatch.setitem(prepare_shared_data.PRESETS, "test", preset)
+
+    prepare_shared_data.prepare("test", shared, tmp_path / "out", holdout_axis="sagittal")
+
+    manifest = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    assert manifest["holdout_axis"] == "sagittal" and manifest["description"].startswith("Sagittal slices 4-5")
+    read = lambda subject: sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / subject / "T1.nii.gz")))  # noqa: E731
+    training, holdout = read("S-training"), read("S-holdout")
+    np.testing.assert_array_equal(holdout, t1[:, 0:12, 4:6])  # every axial slice, two sagittal columns
+    assert np.all(training[:, :, 3:7] == t1.min())  # x 4-5 and one column on each side: background
+    np.testing.assert_array_equal(training[:, :, :3], t1[:, 0:12, 0:3])
+    np.testing.assert_array_equal(training[:, :, 7:], t1[:, 0:12, 7:10])

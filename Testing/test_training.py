@@ -164,6 +164,26 @@ def test_pairs_made_on_the_fly_by_a_degradation(tmp_path: Path) -> None:
     assert package.card.output_scale == "input"  # restoration keeps the subject's intensity scale
 
 
+def test_a_restoration_target_is_normalised_in_its_inputs_units() -> None:
+    """Inference maps a restoration model's output back with the input's range (output_scale "input"), so
+    training must give it the target in those units: with its own range, thick slices' lower percentiles
+    would teach the network a contrast change that inference then misreads."""
+    degradation = "data.degradation={kind: low_resolution_mr, factor: 2, from: T1, to: T1_LR}"
+    subject = read_dataset(DATASET).training[0]
+    restoring = tiny_config("pix2pix", "data.source=T1_LR", "data.target=T1", degradation, "export.task=super-resolution")
+    prepared = prepare_subject(subject, ["T1_LR", "T1"], restoring, None)
+    assert prepared.ranges["T1"] == prepared.ranges["T1_LR"]
+    offset, scale = prepared.ranges["T1_LR"]
+    raw = sitk.GetArrayFromImage(sitk.ReadImage(str(subject.files["T1"])))
+    inside = np.abs(prepared.volumes["T1"]) < 1  # normalisation clips to [-1, 1]
+    assert inside.mean() > 0.9
+    # axial data: the model grid is the image grid
+    np.testing.assert_allclose((prepared.volumes["T1"] * scale + offset)[inside], raw[inside], atol=1e-3 * scale)
+    translating = tiny_config("pix2pix", "data.source=T1_LR", "data.target=T1", degradation)
+    own = prepare_subject(subject, ["T1_LR", "T1"], translating, None).ranges
+    assert own["T1"] != own["T1_LR"]
+
+
 def test_degrade_command_adds_a_domain_to_a_dataset(tmp_path: Path) -> None:
     import shutil
 
@@ -172,7 +192,9 @@ def test_degrade_command_adds_a_domain_to_a_dataset(tmp_path: Path) -> None:
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
     assert main(["degrade", str(root), "--kind", "low_resolution_mr", "--from", "T2", "--to", "T2_LR"]) == 0
     manifest = json.loads((root / "dataset.json").read_text())
-    assert "T2_LR" in manifest["domains"] and manifest["degradations"]["T2_LR"]["factor"] == 2
+    assert "T2_LR" in manifest["domains"]
+    assert manifest["degradations"]["T2_LR"] == {"from": "T2", "kind": "low_resolution_mr", "factor": 2, "kspace_fraction": 1.0,
+                                                 "interpolation": "cubic", "seed": 0}
     clean = sitk.ReadImage(str(root / "TCGA-FG-6692-holdout" / "T2.nii.gz"))
     made = sitk.ReadImage(str(root / "TCGA-FG-6692-holdout" / "T2_LR.nii.gz"))
     assert_same_geometry(made, clean)

@@ -9,12 +9,13 @@ models="GANTranslate/Resources/Models"
 [ -f data/tcga_fg6692/dataset.json ] || python trainer/datasets/prepare_shared_data.py tcga "$shared" data/tcga_fg6692
 [ -f data/mni_templates/dataset.json ] || python trainer/datasets/prepare_shared_data.py mni "$shared" data/mni_templates
 grep -q LDCT data/mni_templates/dataset.json || gantranslate-train degrade data/mni_templates --kind low_dose_ct --from CT --to LDCT --dose 0.25
-grep -q T1_LR data/tcga_fg6692/dataset.json || gantranslate-train degrade data/tcga_fg6692 --kind low_resolution_mr --from T1 --to T1_LR --factor 2
+# through-plane super-resolution is trained and scored with a sagittal slab held out (whole z extent in each slice)
+[ -f data/tcga_fg6692_sagittal/dataset.json ] || python trainer/datasets/prepare_shared_data.py tcga "$shared" data/tcga_fg6692_sagittal --holdout-axis sagittal
+grep -q T1_LR data/tcga_fg6692_sagittal/dataset.json || gantranslate-train degrade data/tcga_fg6692_sagittal --kind low_resolution_mr --from T1 --to T1_LR --factor 2
 
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || # (t1_superresolution_pix2pix trains too, but stays below its own input on the held-out slab; not shipped)
-configs=(t1_to_t2_pix2pix t2_to_t1_pix2pix unified_t1_t1c_t2_flair mr_to_ct_template_pix2pix
-           ldct_denoise_template_pix2pix)
+[ ${#configs[@]} -gt 0 ] || configs=(t1_to_t2_pix2pix t2_to_t1_pix2pix unified_t1_t1c_t2_flair mr_to_ct_template_pix2pix
+                                      ldct_denoise_template_pix2pix t1_superresolution_pix2pix)
 
 for name in "${configs[@]}"; do
   config="trainer/configs/$name.yaml"
@@ -34,9 +35,8 @@ import json, subprocess, sys
 from pathlib import Path
 run, root = Path(sys.argv[1]), sys.argv[2]
 card = json.loads((run / "model" / "model.json").read_text())
-pairs = card["directions"] if len(card["directions"]) <= 4 else [d for d in card["directions"] if d[0] == card["domains"][0]] + [[card["domains"][2], card["domains"][0]]]
 summaries = {}
-for source, target in pairs:
+for source, target in card["directions"]:
     out = run / "evaluation" / f"{source}_to_{target}"
     subprocess.run(["gantranslate", "evaluate", "--dataset", root, "--source", source, "--target", target,
                     "-m", str(run / "model"), "-o", str(out)], check=True)

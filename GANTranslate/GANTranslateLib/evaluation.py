@@ -15,7 +15,7 @@ from . import lut_baseline, metrics
 from .dataset_folder import DatasetFolder, Subject, read_dataset
 from .errors import GANTranslateError
 from .image_io import find_volume, read_volume, write_volume_atomic
-from .model_card import is_ct_domain
+from .model_card import RESTORATION_TASKS, is_ct_domain
 from .model_package import ModelPackage
 from .montage import write_montage
 from .orientation import orientation_code
@@ -143,7 +143,7 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
         source_on_real, _ = on_grid(source_image, real_image)
         baseline = sitk.GetArrayFromImage(lut_baseline.predict(lut, source_on_real, package.card, source, target))
         result.scores.update({f"baseline_{k}": v for k, v in score(baseline, real, mask, target, axial).items()})
-    if package is not None and package.card.task in ("denoising", "super-resolution") and source_image is not None:
+    if package is not None and package.card.task in RESTORATION_TASKS and source_image is not None:
         # Restoration tasks: the degraded input itself, and (denoising) a classical non-local-means filter.
         degraded = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
         result.scores.update({f"input_{k}": v for k, v in score(degraded, real, mask, target, axial).items()})

@@ -16,6 +16,8 @@ import jsonschema
 from .errors import GANTranslateError
 
 SCHEMA_VERSION = 1
+# Tasks whose output keeps the input's own intensity scale (card output_scale "input")
+RESTORATION_TASKS = ("denoising", "super-resolution")
 # Names only, so that reading cards (e.g. in Slicer's GUI) never imports torch; networks/ builds them.
 KNOWN_ARCHITECTURES = ("identity", "resnet_generator", "unet_generator")
 SCHEMA_PATH = Path(__file__).with_name("model_card.schema.json")

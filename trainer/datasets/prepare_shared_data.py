@@ -1,7 +1,9 @@
-"""Make training dataset folders from the project's shared real data, with an axial slab held out.
+"""Make training dataset folders from the project's shared real data, with a slab held out.
 
 There is one real glioma patient (TCGA-FG-6692, four co-registered contrasts) and one set of MNI
-templates, so honest validation cannot hold out subjects: it holds out a contiguous axial slab instead.
+templates, so honest validation cannot hold out subjects: it holds out a contiguous slab instead, axial
+by default; sagittal (``--holdout-axis sagittal``) for models that work along z, such as through-plane
+super-resolution, which on an axial slab would see only the slab's few slices of z.
 Each source becomes two "subjects": the held-out slab (validation), and the whole volume with that slab
 and a gap of a few slices on each side blanked to the background (training), so that neighbouring slices
 cannot leak across. The training volume is one piece, not two slabs, because intensity normalisation
@@ -9,6 +11,7 @@ is per volume: slabs of one scan normalised apart disagree about its intensity s
 
     python trainer/datasets/prepare_shared_data.py tcga ../shared/data data/tcga_fg6692
     python trainer/datasets/prepare_shared_data.py mni  ../shared/data data/mni_templates
+    python trainer/datasets/prepare_shared_data.py tcga ../shared/data data/tcga_fg6692_sagittal --holdout-axis sagittal
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ PRESETS = {
             "FLAIR": "tcga_lgg_fg6692/brats_space/TCGA-FG-6692_flair.nii.gz",
         },
         "mask": "tcga_lgg_fg6692/brats_space/TCGA-FG-6692_brainmask.nii.gz",
-        "holdout": (70, 90),  # axial slices (z, 1 mm) through the tumour
+        "holdout": {"axial": (70, 90), "sagittal": (70, 100)},  # 1 mm slices through the tumour
         "gap": 3,
         "licence": "TCIA CC BY 3.0: cite TCGA-LGG (doi:10.7937/K9/TCIA.2016.L4LTD3TK) and Clark et al. 2013",
     },
@@ -45,7 +48,7 @@ PRESETS = {
             "CT": "mni_templates_2mm/ct_template_scct_hu.nii.gz",
         },
         "mask": None,  # the head: CT above -500 HU
-        "holdout": (40, 50),  # axial slices (z, 2 mm)
+        "holdout": {"axial": (40, 50), "sagittal": (30, 40)},  # 2 mm slices
         "gap": 2,
         "licence": "MNI/McGill permissive notice (ICBM152); BSD-2-Clause (Rorden CT/FLAIR templates)",
     },
@@ -69,38 +72,53 @@ def bounding_box(mask: sitk.Image, margin: int) -> tuple[list[int], list[int]]:
     return low, high
 
 
-def write_subject(folder: Path, images: dict[str, sitk.Image], mask: sitk.Image, x: tuple, y: tuple, z: tuple,
-                  blank: tuple | None = None) -> None:
-    """The box x, y, z of every image; axial slices ``blank`` (absolute indices) set to each image's minimum."""
+AXIS_INDEX = {"sagittal": 0, "axial": 2}  # image index (x, y, z) that a slab of each orientation spans
+
+
+def write_subject(folder: Path, images: dict[str, sitk.Image], mask: sitk.Image, box: list[tuple[int, int]],
+                  blank: tuple[int, tuple[int, int]] | None = None) -> None:
+    """The index box (x, y, z ranges) of every image; with ``blank`` = (axis, (lo, hi)), those slices along that
+    image axis (absolute indices) set to each image's minimum."""
     folder.mkdir(parents=True, exist_ok=True)
+    (x, y, z) = box
     for domain, image in {**images, "mask": mask}.items():
-        box = image[x[0]:x[1], y[0]:y[1], z[0]:z[1]]
+        box_image = image[x[0]:x[1], y[0]:y[1], z[0]:z[1]]
         if blank is not None:
-            array = sitk.GetArrayFromImage(box)
-            array[blank[0] - z[0] : blank[1] - z[0]] = array.min()
+            axis, (lo, hi) = blank
+            array = sitk.GetArrayFromImage(box_image)
+            index = [slice(None)] * 3
+            index[2 - axis] = slice(lo - box[axis][0], hi - box[axis][0])  # numpy axes are (z, y, x)
+            array[tuple(index)] = array.min()
             blanked = sitk.GetImageFromArray(array)
-            blanked.CopyInformation(box)
-            box = blanked
-        sitk.WriteImage(box, str(folder / f"{domain}.nii.gz"), useCompression=True)
+            blanked.CopyInformation(box_image)
+            box_image = blanked
+        sitk.WriteImage(box_image, str(folder / f"{domain}.nii.gz"), useCompression=True)
 
 
-def prepare(preset_name: str, shared: Path, out: Path) -> None:
+def prepare(preset_name: str, shared: Path, out: Path, holdout_axis: str = "axial") -> None:
     preset = PRESETS[preset_name]
     images, mask = load(shared, preset)
-    (x0, y0, z0), (x1, y1, z1) = bounding_box(mask, margin=2)
-    hold_lo, hold_hi = preset["holdout"]
+    low, high = bounding_box(mask, margin=2)
+    box = list(zip(low, high))
+    hold_lo, hold_hi = preset["holdout"][holdout_axis]
     gap = preset["gap"]
     base = preset["subject"]
-    write_subject(out / f"{base}-training", images, mask, (x0, x1), (y0, y1), (z0, z1), blank=(hold_lo - gap, hold_hi + gap))
-    write_subject(out / f"{base}-holdout", images, mask, (x0, x1), (y0, y1), (hold_lo, hold_hi))
+    axis = AXIS_INDEX[holdout_axis]
+    write_subject(out / f"{base}-training", images, mask, box, blank=(axis, (hold_lo - gap, hold_hi + gap)))
+    held = list(box)
+    held[axis] = (hold_lo, hold_hi)
+    write_subject(out / f"{base}-holdout", images, mask, held)
+    (x0, x1), (y0, y1), (z0, z1) = box
     manifest = {
         "name": preset["name"],
-        "description": f"Axial slices {hold_lo}-{hold_hi - 1} held out for validation; in the training volume they and "
-                       f"{gap} slices on each side are blanked; cropped to the mask's bounding box x {x0}:{x1}, y {y0}:{y1}.",
+        "description": f"{holdout_axis.capitalize()} slices {hold_lo}-{hold_hi - 1} held out for validation; in the "
+                       f"training volume they and {gap} slices on each side are blanked; cropped to the mask's "
+                       f"bounding box x {x0}:{x1}, y {y0}:{y1}, z {z0}:{z1}.",
         "licence": preset["licence"],
         "domains": list(preset["files"]),
         "training": [f"{base}-training"],
         "validation": [f"{base}-holdout"],
+        "holdout_axis": holdout_axis,
         "holdout_slices": [hold_lo, hold_hi],
     }
     (out / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -112,8 +130,10 @@ def main() -> None:
     parser.add_argument("preset", choices=sorted(PRESETS))
     parser.add_argument("shared_data", type=Path, help="the shared data folder (../shared/data)")
     parser.add_argument("output", type=Path)
+    parser.add_argument("--holdout-axis", choices=sorted(AXIS_INDEX), default="axial",
+                        help="the orientation of the held-out slab (default axial)")
     args = parser.parse_args()
-    prepare(args.preset, args.shared_data, args.output)
+    prepare(args.preset, args.shared_data, args.output, args.holdout_axis)
 
 
 if __name__ == "__main__":

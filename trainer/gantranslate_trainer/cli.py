@@ -53,6 +53,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     degrade.add_argument("--dose", type=float, default=0.25, help="low_dose_ct: dose fraction")
     degrade.add_argument("--factor", type=int, default=2, help="low_resolution_mr: slice thickening factor")
     degrade.add_argument("--kspace-fraction", type=float, default=1.0, help="low_resolution_mr: in-plane k-space kept")
+    degrade.add_argument("--interpolation", choices=["cubic", "linear"], default="cubic",
+                         help="low_resolution_mr: back onto the thin grid by cubic spline (default) or linearly")
     degrade.add_argument("--seed", type=int, default=0)
     degrade.set_defaults(run=_degrade)
     # overrides may also follow options (`train CONFIG --run-dir R key=value`), which argparse alone refuses
@@ -90,7 +92,9 @@ def _degrade(args: argparse.Namespace) -> int:
     from .degradations import degrade
 
     dataset = read_dataset(args.dataset)
-    spec = {"kind": args.kind, "dose": args.dose, "factor": args.factor, "kspace_fraction": args.kspace_fraction}
+    # the dataset's manifest records the parameters of this kind only
+    spec = ({"kind": args.kind, "dose": args.dose} if args.kind == "low_dose_ct" else
+            {"kind": args.kind, "factor": args.factor, "kspace_fraction": args.kspace_fraction, "interpolation": args.interpolation})
     for index, subject in enumerate(dataset.subjects()):
         if args.clean not in subject.files:
             continue

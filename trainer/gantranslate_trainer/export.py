@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-from GANTranslateLib.model_card import SCHEMA_VERSION, ModelCard, parse_card
+from GANTranslateLib.model_card import RESTORATION_TASKS, SCHEMA_VERSION, ModelCard, parse_card
 from GANTranslateLib.model_package import ModelPackage, save_package
 
 
@@ -53,8 +53,8 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         "orientation": data["orientation"],
         "normalization": normalization,
         **({"intensity_prior": {"tables": prior}} if prior else {}),
-        # denoising and super-resolution: the output keeps the input's intensity scale, as the target had it
-        **({"output_scale": "input"} if export["task"] in ("denoising", "super-resolution") else {}),
+        # restoration: the output keeps the input's intensity scale, as the target had it in training (preprocessing)
+        **({"output_scale": "input"} if export["task"] in RESTORATION_TASKS else {}),
         "license": export["license"],
     }
     if data["dims"] == 2:

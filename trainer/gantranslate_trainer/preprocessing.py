@@ -16,6 +16,7 @@ import SimpleITK as sitk
 
 from GANTranslateLib import intensity, intensity_prior
 from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.model_card import RESTORATION_TASKS
 from GANTranslateLib.image_io import read_volume
 from GANTranslateLib.orientation import Reorientation
 from GANTranslateLib.resampling import needs_resampling, resample_to_spacing
@@ -91,14 +92,16 @@ def _prepare(subject: Subject, domains: list[str], config: dict) -> PreparedSubj
         oriented = np.ascontiguousarray(orient.apply_zyx(array), dtype=np.float32)
         return resample_to_spacing(oriented, spacing, data["spacing"], fill) if resample else oriented
 
-    volumes, ranges = {}, {}
-    for domain, image in images.items():
-        if domain not in domains:
-            continue
-        voxels = sitk.GetArrayViewFromImage(image)
-        offset, scale = intensity.input_range(voxels, domain_spec(config, domain))
-        volumes[domain] = to_model_grid(intensity.normalise(voxels, offset, scale), fill=-1.0)
-        ranges[domain] = (offset, scale)
+    restored = restored_target(config)
+    ranges = {}
+    for domain in [d for d in images if d in domains and d != restored] + [d for d in images if d == restored]:
+        if domain == restored and data["source"] in ranges:
+            # restoration: the target in the source's units, as inference reads the output (output_scale "input")
+            ranges[domain] = ranges[data["source"]]
+        else:
+            ranges[domain] = intensity.input_range(sitk.GetArrayViewFromImage(images[domain]), domain_spec(config, domain))
+    volumes = {d: to_model_grid(intensity.normalise(sitk.GetArrayViewFromImage(images[d]), *ranges[d]), fill=-1.0)
+               for d in ranges}
     if mask_image is not None:
         mask = to_model_grid(sitk.GetArrayViewFromImage(mask_image).astype(np.float32), 0.0) > 0.5
     else:
@@ -109,11 +112,18 @@ def _prepare(subject: Subject, domains: list[str], config: dict) -> PreparedSubj
     return PreparedSubject(subject.name, volumes, mask, ranges)
 
 
+def restored_target(config: dict) -> str | None:
+    """The target of a restoration model (denoising, super-resolution), normalised with its source's range."""
+    restoring = config["export"]["task"] in RESTORATION_TASKS and config["model"] == "pix2pix"
+    return config["data"]["target"] if restoring else None
+
+
 def _cache_key(subject: Subject, domains: list[str], config: dict) -> str:
     data = config["data"]
     files = {d: (str(p), p.stat().st_mtime_ns, p.stat().st_size) for d, p in subject.files.items()}
     relevant = {k: data[k] for k in ("spacing", "orientation", "normalization", "normalization_by_domain", "degradation")}
-    blob = json.dumps([files, str(subject.mask), sorted(domains), relevant, config["seed"]], sort_keys=True, default=str)
+    blob = json.dumps([files, str(subject.mask), sorted(domains), relevant, config["seed"], restored_target(config)],
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
