@@ -81,3 +81,22 @@ def test_restoration_models_are_compared_with_the_degraded_input_and_non_local_m
     _, summary = evaluate(DATASET, "T1", "T2", tmp_path / "eval", package=package)
     assert {"input_psnr", "nlm_psnr", "baseline_psnr", "psnr"} <= set(summary["metrics"])
     assert "non-local means" in (tmp_path / "eval" / "summary.md").read_text()
+
+
+def test_montage_columns_line_up_for_a_thin_slab(tmp_path: Path) -> None:
+    """A sagittal slab 8 voxels wide: its axial and coronal planes are narrow, yet each column starts where
+    its label is, as wide as the column's widest plane (the sagittal one, 50 mm)."""
+    from PIL import Image
+
+    from GANTranslateLib.montage import write_montage
+
+    rng = np.random.default_rng(0)
+    real = rng.uniform(100, 200, (40, 50, 8)).astype(np.float32)
+    path = write_montage(tmp_path / "m.png", real, real, real, np.ones(real.shape, bool), np.eye(3), (1.0, 1.0, 1.0), "slab")
+    canvas = np.asarray(Image.open(path))
+    assert canvas.shape == (36 + 50 + 40 + 40, 4 * 50)
+    axial_row = canvas[36:86]
+    for column in range(3):  # source, synthetic, real: the 8-pixel-wide axial plane at the column's start
+        assert axial_row[:, 50 * column : 50 * column + 8].mean() > 50
+        assert axial_row[:, 50 * column + 8 : 50 * column + 50].max() == 0
+    assert axial_row[:, 150:].max() == 0  # no error

@@ -37,6 +37,17 @@ def test_invalid_values(override: str, message: str) -> None:
         tiny_config("pix2pix", override)
 
 
+@pytest.mark.parametrize("model, override, message", [
+    ("pix2pix", "data.directions=[[T1, T2]]", "data.directions is for the unified model"),
+    ("unified", "data.directions=[[T1, T1]]", r"\['T1', 'T1'\] is not a \[source, target\] pair"),
+    ("unified", "data.directions=[[T1, PD]]", "two different domains in data.domains"),
+    ("unified", "data.directions=[]", "data.directions is empty"),
+])
+def test_invalid_directions(model: str, override: str, message: str) -> None:
+    with pytest.raises(GANTranslateError, match=message):
+        tiny_config(model, override)
+
+
 @pytest.mark.parametrize("config", sorted((REPO / "trainer" / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_are_valid(config: Path) -> None:
     assert load_config(config)["data"]["root"]

@@ -62,6 +62,23 @@ def test_each_model_learns(tmp_path: Path, name: str, domains: list) -> None:
     assert after < required * before, (before, after)
 
 
+def test_a_unified_model_learns_and_ships_only_its_chosen_directions(tmp_path: Path) -> None:
+    chosen = [["T1", "T2"], ["T1", "FLAIR"], ["T2", "T1"]]
+    config = tiny_config("unified", f"data.directions={chosen}", steps=2)
+    domains = config["data"]["domains"]
+    subjects = [prepare_subject(s, domains, config, None) for s in read_dataset(DATASET).training]
+    samples = TrainingSamples(subjects, make_plan(config, domains), seed=0)
+    drawn = set()
+    for epoch in range(20):
+        samples.set_epoch(epoch)
+        drawn |= {(domains[int(samples[i]["source_domain"])], domains[int(samples[i]["target_domain"])])
+                  for i in range(len(samples))}
+    assert drawn == {tuple(d) for d in chosen}
+    train(config, tmp_path / "run", quiet=True)
+    card = export_run(tmp_path / "run", tmp_path / "model").card
+    assert [list(d) for d in card.directions] == chosen and card.domains == domains
+
+
 @pytest.mark.parametrize("gan", ["vanilla", "hinge", "wgan-gp"])
 def test_other_adversarial_losses_and_image_losses_run(tmp_path: Path, gan: str) -> None:
     config = tiny_config("pix2pix", f"loss.gan={gan}", "loss.edge=1.0", "loss.ssim=1.0", steps=2)

@@ -52,21 +52,19 @@ def write_montage(path: Path, source: np.ndarray, synthetic: np.ndarray, real: n
             tile = tile.resize((max(int(plane.shape[1] * col_mm), 1), max(int(plane.shape[0] * row_mm), 1)))
             tiles.append(tile)
         rows.append(tiles)
-    width = max(sum(t.width for t in row) for row in rows)
+    # columns as wide as their widest plane, so labels line up even for a thin slab
+    column_width = [max(row[c].width for row in rows) for c in range(4)]
+    offsets = np.concatenate([[0], np.cumsum(column_width)[:-1]]).astype(int)
     height = sum(max(t.height for t in row) for row in rows) + 36
-    canvas = Image.new("L", (width, height), 0)
+    canvas = Image.new("L", (int(sum(column_width)), height), 0)
     draw = ImageDraw.Draw(canvas)
     draw.text((4, 2), title, fill=255)
-    x = 0
-    for tile, name in zip(rows[0], COLUMNS):
-        draw.text((x + 4, 18), name, fill=255)
-        x += tile.width
+    for offset, name in zip(offsets, COLUMNS):
+        draw.text((int(offset) + 4, 18), name, fill=255)
     y = 36
     for row in rows:
-        x = 0
-        for tile in row:
-            canvas.paste(tile, (x, y))
-            x += tile.width
+        for offset, tile in zip(offsets, row):
+            canvas.paste(tile, (int(offset), y))
         y += max(t.height for t in row)
     canvas.save(path)
     return path

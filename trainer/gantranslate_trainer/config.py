@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
         "source": None,  # pix2pix / cyclegan: the source domain
         "target": None,  # pix2pix / cyclegan: the target domain
         "domains": None,  # unified: every domain (default: all in dataset.json)
+        "directions": None,  # unified: the [source, target] pairs it learns and ships (default: every pair)
         "dims": 2,
         "axis": "axial",
         "adjacent": 0,
@@ -166,6 +167,8 @@ def check(config: dict) -> None:
         fail(f"data.dims must be 2 or 3, not {data['dims']}")
     if len(data["crop"]) != data["dims"]:
         fail(f"data.crop needs {data['dims']} sizes for dims {data['dims']}, got {data['crop']}")
+    if data["directions"] is not None:
+        _check_directions(data, config["model"], fail)
     if data["intensity_prior"] and config["model"] == "cyclegan":
         fail("data.intensity_prior needs paired training data: use it with pix2pix or unified, not cyclegan")
     residual = config["network"]["generator"]["residual"]
@@ -182,6 +185,18 @@ def check(config: dict) -> None:
             fail(f"train.{key} must be a positive integer, not {train[key]!r}")
     if not 0 <= train["decay_start"] <= train["steps"]:
         fail("train.decay_start must lie between 0 and train.steps")
+
+
+def _check_directions(data: dict, model: str, fail) -> None:
+    if model != "unified":
+        fail("data.directions is for the unified model; pix2pix and cyclegan learn data.source -> data.target")
+    if not data["domains"]:
+        fail("data.directions needs data.domains, the domains the directions are drawn from")
+    for pair in data["directions"]:
+        if not (isinstance(pair, list) and len(pair) == 2 and pair[0] != pair[1] and set(pair) <= set(data["domains"])):
+            fail(f"data.directions: {pair!r} is not a [source, target] pair of two different domains in data.domains")
+    if not data["directions"]:
+        fail("data.directions is empty: list [source, target] pairs, or leave it out for every pair")
 
 
 def fingerprint(config: dict) -> str:

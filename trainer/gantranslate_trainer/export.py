@@ -19,9 +19,11 @@ def run_domains(config: dict) -> list[str]:
 
 
 def directions(config: dict) -> list[list[str]]:
+    """The [source, target] pairs a run learns and its package ships."""
     domains = run_domains(config)
     if config["model"] == "unified":
-        return [[s, t] for s in domains for t in domains if s != t]
+        chosen = config["data"]["directions"]
+        return [list(d) for d in chosen] if chosen else [[s, t] for s in domains for t in domains if s != t]
     return [domains]
 
 

@@ -16,6 +16,7 @@ from torch.utils.data import Dataset
 from GANTranslateLib.translation import slice_numpy_axis
 
 from .augmentation import augment
+from .export import directions
 from .preprocessing import PreparedSubject
 
 
@@ -23,6 +24,7 @@ from .preprocessing import PreparedSubject
 class SamplingPlan:
     kind: str  # paired (pix2pix), unpaired (cyclegan) or multi (unified)
     domains: list[str]  # paired/unpaired: [source, target]; multi: all
+    directions: list[tuple[str, str]]  # the (source, target) pairs drawn
     dims: int
     axis: int  # numpy axis of the slices (2D)
     adjacent: int
@@ -36,7 +38,8 @@ class SamplingPlan:
 def make_plan(config: dict, domains: list[str]) -> SamplingPlan:
     data = config["data"]
     kind = {"pix2pix": "paired", "cyclegan": "unpaired", "unified": "multi"}[config["model"]]
-    return SamplingPlan(kind, domains, data["dims"], slice_numpy_axis(data["orientation"], data["axis"]),
+    pairs = [(s, t) for s, t in directions(config)]
+    return SamplingPlan(kind, domains, pairs, data["dims"], slice_numpy_axis(data["orientation"], data["axis"]),
                         data["adjacent"] if data["dims"] == 2 else 0, tuple(data["crop"]),
                         data["foreground_probability"], data["min_foreground_fraction"],
                         data["patches_per_subject"], data["augment"])
@@ -59,7 +62,7 @@ class TrainingSamples(Dataset):
     def _items(self) -> list[tuple[int, int]]:
         """(subject, slice) pairs in 2D; (subject, draw number) in 3D."""
         p = self.plan
-        wanted = p.domains[:1] if p.kind != "multi" else p.domains
+        wanted = p.domains[:1] if p.kind != "multi" else sorted({s for s, _ in p.directions})
         items = []
         for index, subject in enumerate(self.subjects):
             if not any(d in subject.volumes for d in wanted):
@@ -88,9 +91,11 @@ class TrainingSamples(Dataset):
             other_index = int(rng.choice(self.by_domain[target]))
             b = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng)
             return {"source": a["source"], "target": b["source"]}
-        available = [d for d in p.domains if d in subject.volumes]
-        source = available[rng.integers(len(available))]
-        target = [d for d in p.domains if d != source][rng.integers(len(p.domains) - 1)]
+        # a source the subject has, then one of that source's directions (each uniformly)
+        sources = [d for d in p.domains if d in subject.volumes and any(s == d for s, _ in p.directions)]
+        source = sources[rng.integers(len(sources))]
+        targets = [t for s, t in p.directions if s == source]
+        target = targets[rng.integers(len(targets))]
         if target in subject.volumes:
             sample = self._crop_pair(subject, position, source, target, rng)
             sample["paired"] = torch.tensor(True)

@@ -22,7 +22,8 @@ def validation_directions(config: dict, domains: list[str]) -> list[tuple[str, s
     if chosen:
         return [tuple(d) for d in chosen]
     if config["model"] == "unified":
-        return [(domains[0], d) for d in domains[1:]]
+        learnt = config["data"]["directions"]
+        return [tuple(d) for d in learnt] if learnt else [(domains[0], d) for d in domains[1:]]
     return [(domains[0], domains[1])]
 
 
