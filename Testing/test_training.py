@@ -20,6 +20,7 @@ from gantranslate_trainer.models import build_model
 from gantranslate_trainer.preprocessing import prepare_subject
 from gantranslate_trainer.sampling import TrainingSamples, make_plan
 from gantranslate_trainer.training import resolve_run, train
+from gantranslate_trainer.validation import validation_directions
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_registry import find_package
 from GANTranslateLib.translation import translate_image
@@ -74,6 +75,7 @@ def test_a_unified_model_learns_and_ships_only_its_chosen_directions(tmp_path: P
         drawn |= {(domains[int(samples[i]["source_domain"])], domains[int(samples[i]["target_domain"])])
                   for i in range(len(samples))}
     assert drawn == {tuple(d) for d in chosen}
+    assert validation_directions(config, domains) == [tuple(d) for d in chosen]  # scored on what it ships
     train(config, tmp_path / "run", quiet=True)
     card = export_run(tmp_path / "run", tmp_path / "model").card
     assert [list(d) for d in card.directions] == chosen and card.domains == domains

@@ -192,11 +192,11 @@ def _check_directions(data: dict, model: str, fail) -> None:
         fail("data.directions is for the unified model; pix2pix and cyclegan learn data.source -> data.target")
     if not data["domains"]:
         fail("data.directions needs data.domains, the domains the directions are drawn from")
+    if not data["directions"]:
+        fail("data.directions is empty: list [source, target] pairs, or leave it out for every pair")
     for pair in data["directions"]:
         if not (isinstance(pair, list) and len(pair) == 2 and pair[0] != pair[1] and set(pair) <= set(data["domains"])):
             fail(f"data.directions: {pair!r} is not a [source, target] pair of two different domains in data.domains")
-    if not data["directions"]:
-        fail("data.directions is empty: list [source, target] pairs, or leave it out for every pair")
 
 
 def fingerprint(config: dict) -> str:

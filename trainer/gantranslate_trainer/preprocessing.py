@@ -92,14 +92,14 @@ def _prepare(subject: Subject, domains: list[str], config: dict) -> PreparedSubj
         oriented = np.ascontiguousarray(orient.apply_zyx(array), dtype=np.float32)
         return resample_to_spacing(oriented, spacing, data["spacing"], fill) if resample else oriented
 
+    def own_range(domain: str) -> tuple[float, float]:
+        return intensity.input_range(sitk.GetArrayViewFromImage(images[domain]), domain_spec(config, domain))
+
     restored = restored_target(config)
-    ranges = {}
-    for domain in [d for d in images if d in domains and d != restored] + [d for d in images if d == restored]:
-        if domain == restored and data["source"] in ranges:
-            # restoration: the target in the source's units, as inference reads the output (output_scale "input")
-            ranges[domain] = ranges[data["source"]]
-        else:
-            ranges[domain] = intensity.input_range(sitk.GetArrayViewFromImage(images[domain]), domain_spec(config, domain))
+    ranges = {d: own_range(d) for d in images if d in domains and d != restored}
+    if restored in images and restored in domains:
+        # restoration: the target in the source's units, as inference reads the output (output_scale "input")
+        ranges[restored] = ranges[data["source"]] if data["source"] in ranges else own_range(restored)
     volumes = {d: to_model_grid(intensity.normalise(sitk.GetArrayViewFromImage(images[d]), *ranges[d]), fill=-1.0)
                for d in ranges}
     if mask_image is not None:

@@ -48,6 +48,9 @@ def make_plan(config: dict, domains: list[str]) -> SamplingPlan:
 class TrainingSamples(Dataset):
     def __init__(self, subjects: list[PreparedSubject], plan: SamplingPlan, seed: int) -> None:
         self.subjects, self.plan, self.seed, self.epoch = subjects, plan, seed, 0
+        self.targets_of: dict[str, list[str]] = {}  # multi: each source's targets, in direction order
+        for source, target in plan.directions:
+            self.targets_of.setdefault(source, []).append(target)
         self.items = self._items()
         if not self.items:
             raise ValueError("no training slices or patches with enough foreground; lower data.min_foreground_fraction")
@@ -62,7 +65,7 @@ class TrainingSamples(Dataset):
     def _items(self) -> list[tuple[int, int]]:
         """(subject, slice) pairs in 2D; (subject, draw number) in 3D."""
         p = self.plan
-        wanted = p.domains[:1] if p.kind != "multi" else sorted({s for s, _ in p.directions})
+        wanted = p.domains[:1] if p.kind != "multi" else list(self.targets_of)
         items = []
         for index, subject in enumerate(self.subjects):
             if not any(d in subject.volumes for d in wanted):
@@ -92,9 +95,9 @@ class TrainingSamples(Dataset):
             b = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng)
             return {"source": a["source"], "target": b["source"]}
         # a source the subject has, then one of that source's directions (each uniformly)
-        sources = [d for d in p.domains if d in subject.volumes and any(s == d for s, _ in p.directions)]
+        sources = [d for d in p.domains if d in subject.volumes and d in self.targets_of]
         source = sources[rng.integers(len(sources))]
-        targets = [t for s, t in p.directions if s == source]
+        targets = self.targets_of[source]
         target = targets[rng.integers(len(targets))]
         if target in subject.volumes:
             sample = self._crop_pair(subject, position, source, target, rng)

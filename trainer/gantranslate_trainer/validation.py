@@ -16,14 +16,17 @@ from GANTranslateLib.translation import InferenceOptions, translate_image
 
 from GANTranslateLib.dataset_folder import Subject
 
+from .export import directions
+
 
 def validation_directions(config: dict, domains: list[str]) -> list[tuple[str, str]]:
     chosen = config["validation"]["directions"]
     if chosen:
         return [tuple(d) for d in chosen]
     if config["model"] == "unified":
-        learnt = config["data"]["directions"]
-        return [tuple(d) for d in learnt] if learnt else [(domains[0], d) for d in domains[1:]]
+        if config["data"]["directions"]:  # what the model learns and ships
+            return [tuple(d) for d in directions(config)]
+        return [(domains[0], d) for d in domains[1:]]
     return [(domains[0], domains[1])]
 
 
