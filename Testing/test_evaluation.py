@@ -32,6 +32,12 @@ def test_reports_montage_and_baseline(tmp_path: Path, capsys) -> None:
     for key in ("nmae", "psnr", "ssim", "ssim_2d", "vif", "baseline_psnr"):
         assert key in summary["metrics"]
     assert "psnr_margin_db" in summary
+    # the T1 contrast passed through as T2 loses to the LUT's mapping on every held-out axial slice
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(DATASET / "TCGA-FG-6692-holdout" / "mask.nii.gz")))
+    slices = int(mask.any(axis=(1, 2)).sum())
+    assert summary["slices_beating_baseline"] == {"won": 0, "of": slices} and slices > 1
+    assert rows[0]["axial_slices_beating_baseline"] == f"0/{slices}"
+    assert f"beats the baseline (lower masked MSE): 0 of {slices}" in (out / "summary.md").read_text()
     assert (out / "montage_TCGA-FG-6692-holdout.png").stat().st_size > 1000
     assert (out / "synthetic" / "TCGA-FG-6692-holdout_T2.nii.gz").exists()
     assert "LUT baseline" in capsys.readouterr().out

@@ -17,6 +17,24 @@ def test_nmae_and_psnr_by_hand() -> None:
     assert metrics.psnr(real, real) == math.inf
 
 
+def test_slices_won_counts_slices_by_masked_error() -> None:
+    real = np.zeros((4, 2, 2))
+    mask = np.ones(real.shape, bool)
+    mask[3] = False  # no foreground: not compared
+    candidate, rival = real.copy(), real.copy()
+    candidate[0] += 1.0  # slice 0: candidate worse (MSE 1 vs 0)
+    rival[1] += 2.0  # slice 1: candidate better
+    rival[2, 0, 0], candidate[2, 1, 1] = 3.0, 3.0  # slice 2: a tie is not a win
+    rival[3] += 9.0  # slice 3: rival far worse, but outside the mask
+    candidate[:, 0, 1] += 100.0  # in every slice, but masked out
+    mask[:, 0, 1] = False
+    assert metrics.slices_won(candidate, rival, real, mask) == (1, 3)
+    assert metrics.slices_won(rival, candidate, real, mask) == (1, 3)
+    assert metrics.slices_won(candidate, rival, real, mask, axis=2) == (1, 2)  # along columns: column 0 won, column 1 lost
+    with pytest.raises(GANTranslateError, match="differ in shape"):
+        metrics.slices_won(candidate, rival[:2], real, mask)
+
+
 def test_mask_restricts_every_metric() -> None:
     real = np.zeros((1, 2, 2))
     real[0, 0] = [0, 10]

@@ -89,7 +89,7 @@ def record_fast_mode(update_cards: bool) -> dict:
             if update_cards and measured:
                 card = json.loads((package.path / "model.json").read_text())
                 card["fast_mode"] = measured
-                (package.path / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+                (package.path / "model.json").write_text(json.dumps(card, indent=2) + "\n")  # as export writes it
     return errors
 
 

@@ -26,22 +26,8 @@ for name in "${configs[@]}"; do
     gantranslate-train train "$config" --run-dir "$run" --quiet
   fi
   id=$(python -c "import yaml,sys; print(yaml.safe_load(open('$config'))['export']['id'])")
-  root=$(python -c "import yaml; print(yaml.safe_load(open('$run/config.yaml'))['data']['root'])")
   # the last checkpoint, never the "best" one: that was picked on the held-out slab this script scores on
-  gantranslate-train export "$run" -o "$run/model" --checkpoint last --weights-dtype float16  # what ships is what is scored
-  # every direction the model is shipped for, scored on the held-out slab against the LUT baseline
-  python - "$run" "$root" <<'PY'
-import json, subprocess, sys
-from pathlib import Path
-run, root = Path(sys.argv[1]), sys.argv[2]
-card = json.loads((run / "model" / "model.json").read_text())
-summaries = {}
-for source, target in card["directions"]:
-    out = run / "evaluation" / f"{source}_to_{target}"
-    subprocess.run(["gantranslate", "evaluate", "--dataset", root, "--source", source, "--target", target,
-                    "-m", str(run / "model"), "-o", str(out)], check=True)
-    summaries[f"{source}->{target}"] = json.loads((out / "summary.json").read_text())
-(run / "evaluation" / "summary.json").write_text(json.dumps(summaries, indent=2) + "\n")
-PY
-  gantranslate-train export "$run" -o "$models/$id" --checkpoint last --weights-dtype float16 --evaluation "$run/evaluation/summary.json"
+  gantranslate-train export "$run" -o "$models/$id" --checkpoint last --weights-dtype float16  # what ships is what is scored
+  # every direction the model ships, scored on the held-out data against the LUT baseline; recorded in its card
+  python trainer/evaluate_bundled_models.py "$name"
 done

@@ -29,6 +29,7 @@ class SubjectResult:
     status: str = "ok"
     scores: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    slices_beating_baseline: Optional[tuple[int, int]] = None  # (won, compared), axial slices
 
 
 def on_grid(image: sitk.Image, reference: sitk.Image, interpolator=sitk.sitkLinear) -> tuple[sitk.Image, bool]:
@@ -143,6 +144,7 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
         source_on_real, _ = on_grid(source_image, real_image)
         baseline = sitk.GetArrayFromImage(lut_baseline.predict(lut, source_on_real, package.card, source, target))
         result.scores.update({f"baseline_{k}": v for k, v in score(baseline, real, mask, target, axial).items()})
+        result.slices_beating_baseline = metrics.slices_won(synthetic, baseline, real, mask, axis=axial)
     if package is not None and package.card.task in RESTORATION_TASKS and source_image is not None:
         # Restoration tasks: the degraded input itself, and (denoising) a classical non-local-means filter.
         degraded = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
@@ -180,6 +182,9 @@ def summarise(results: list[SubjectResult], source: str, target: str, package, w
             summary["metrics"][key] = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else 0.0}
     if with_baseline and "psnr" in summary["metrics"] and "baseline_psnr" in summary["metrics"]:
         summary["psnr_margin_db"] = summary["metrics"]["psnr"]["mean"] - summary["metrics"]["baseline_psnr"]["mean"]
+    counted = [r.slices_beating_baseline for r in results if r.slices_beating_baseline is not None]
+    if counted:
+        summary["slices_beating_baseline"] = {"won": sum(w for w, _ in counted), "of": sum(n for _, n in counted)}
     return summary
 
 
@@ -187,9 +192,11 @@ def write_reports(results: list[SubjectResult], summary: dict, output_dir: Path)
     keys = sorted({k for r in results for k in r.scores})
     with (output_dir / "metrics.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["subject", "status", *keys, "notes"])
+        writer.writerow(["subject", "status", *keys, "axial_slices_beating_baseline", "notes"])
         for r in results:
-            writer.writerow([r.subject, r.status, *[f"{r.scores[k]:.6g}" if k in r.scores else "" for k in keys], "; ".join(r.notes)])
+            won = f"{r.slices_beating_baseline[0]}/{r.slices_beating_baseline[1]}" if r.slices_beating_baseline else ""
+            writer.writerow([r.subject, r.status, *[f"{r.scores[k]:.6g}" if k in r.scores else "" for k in keys], won,
+                             "; ".join(r.notes)])
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (output_dir / "summary.md").write_text(summary_table(summary))
 
@@ -208,4 +215,7 @@ def summary_table(summary: dict) -> str:
         lines.append(f"| {key} | {cell(value)} |" + "".join(f" {cell(found.get(p + key))} |" for p, _ in columns))
     if "psnr_margin_db" in summary:
         lines += ["", f"PSNR margin over the baseline: {summary['psnr_margin_db']:+.2f} dB"]
+    if "slices_beating_baseline" in summary:
+        count = summary["slices_beating_baseline"]
+        lines.append(f"Axial slices on which the model beats the baseline (lower masked MSE): {count['won']} of {count['of']}")
     return "\n".join(lines) + "\n"

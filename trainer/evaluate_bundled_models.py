@@ -1,0 +1,89 @@
+"""Score bundled models on their held-out data and record the scores in their cards.
+
+    python trainer/evaluate_bundled_models.py [config-name ...]   (default: every bundled model's config)
+
+Each config in trainer/configs names its model (export.id) and its dataset (data.root). Every direction
+the card ships is evaluated with ``gantranslate evaluate``'s engine (model, LUT baseline, and for
+restoration models the degraded input and a classical filter) into runs/<config>/evaluation/, and the
+summaries replace the card's ``metrics.held_out_evaluation``. train_bundled_models.sh runs this after each
+export; run it alone to re-score the shipped models after the evaluator changes, without retraining.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = REPO / "trainer" / "configs"
+MODELS = REPO / "GANTranslate" / "Resources" / "Models"
+RUNS = REPO / "runs"
+
+
+def bundled_configs() -> dict[str, Path]:
+    """Config name -> bundled package folder, for every config whose model is bundled."""
+    from gantranslate_trainer.config import load_config
+
+    found = {}
+    for path in sorted(CONFIGS.glob("*.yaml")):
+        package = MODELS / load_config(path)["export"]["id"]
+        if (package / "model.json").is_file():
+            found[path.stem] = package
+    return found
+
+
+def evaluate_package(package_dir: Path, dataset_root: Path, output_dir: Path) -> dict[str, dict]:
+    """Every direction of the card, evaluated on the dataset's validation subjects: direction -> summary."""
+    from GANTranslateLib.evaluation import evaluate
+    from GANTranslateLib.model_package import load_package
+
+    package = load_package(package_dir)
+    summaries = {}
+    for source, target in package.card.directions:
+        _, summary = evaluate(dataset_root, source, target, output_dir / f"{source}_to_{target}", package=package)
+        summaries[f"{source}->{target}"] = summary
+        print(f"{package.card.id} {source} -> {target}: PSNR {summary['metrics']['psnr']['mean']:.2f} dB, "
+              f"margin {summary.get('psnr_margin_db', float('nan')):+.2f} dB", flush=True)
+    return summaries
+
+
+def record_in_card(package_dir: Path, summaries: dict[str, dict]) -> None:
+    """Replace the card's held-out evaluation; checked, written to a temporary file, then renamed."""
+    from GANTranslateLib.model_card import parse_card
+
+    card_path = package_dir / "model.json"
+    card = json.loads(card_path.read_text())
+    card.setdefault("metrics", {})["held_out_evaluation"] = summaries
+    text = parse_card(card, str(card_path)).to_json()  # as export writes it
+    handle, temporary = tempfile.mkstemp(suffix=".json", dir=package_dir)
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    try:
+        os.replace(temporary, card_path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def main(names: list[str]) -> int:
+    from gantranslate_trainer.config import load_config
+
+    bundled = bundled_configs()
+    unknown = [name for name in names if name not in bundled]
+    if unknown:
+        print(f"error: no bundled model for config(s) {', '.join(unknown)}; choose from {', '.join(bundled)}", file=sys.stderr)
+        return 2
+    for name in names or list(bundled):
+        root = Path(load_config(CONFIGS / f"{name}.yaml")["data"]["root"])
+        if not (root / "dataset.json").is_file():
+            print(f"error: {root} has no dataset.json; prepare the data first (see trainer/train_bundled_models.sh)",
+                  file=sys.stderr)
+            return 2
+        record_in_card(bundled[name], evaluate_package(bundled[name], root, RUNS / name / "evaluation"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
