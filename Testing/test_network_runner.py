@@ -3,6 +3,7 @@ compile failure falls back to eager, and fast mode stays near exact."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import torch
 
 from GANTranslateLib import network_runner
 from GANTranslateLib.cli import main
-from GANTranslateLib.compiled_network import cache_folder, compiler_available
+from GANTranslateLib.compiled_network import cache_folder, cache_limit_bytes, compiler_available, prune_cache
 from GANTranslateLib.device import cpu_has_fast_bf16
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.network_runner import NetworkRunner
@@ -49,11 +50,13 @@ def test_compiled_ahead_equals_eager_and_is_reused_for_any_size(tmp_path: Path, 
         raise AssertionError("the cached compiled network must be reused, not rebuilt")
 
     monkeypatch.setattr(network_runner, "compile_network", must_not_compile)
+    os.utime(compiled[0], (1e9, 1e9))  # long unused: loading it marks it used, so pruning spares it
     runner = NetworkRunner(package.build_network(), package.card, "T1", "FLAIR", CPU, compile="auto")
     for size in ((64, 64), (96, 64)):  # spatial sizes are dynamic: one compiled file serves all
         x = batch(*size, seed=size[0])
         assert (runner(x) - eager(package, x, "FLAIR")).abs().max() < 1e-4
     assert 1 in runner.any_size and runner.cache_paths[(1, 1, 64, 64)] == compiled[0]
+    assert compiled[0].stat().st_mtime > 1e9
 
 
 @pytest.mark.skipif(not compiler_available(), reason="no C++ compiler for AOTInductor")
@@ -66,8 +69,36 @@ def test_a_network_that_cannot_take_any_size_is_compiled_for_its_own_size_only(t
     assert (runner(small) - eager(package, small, "T2")).abs().max() < 1e-4
     assert runner.cache_paths[(1, 1, 32, 64)].name.endswith("-32x64.pt2") and runner.any_size == {}
     other = batch(64, 64)  # another size: not served by the file for 32x64; compiled anew (policy always)
+    monkeypatch.setenv("GANTRANSLATE_CACHE_MAX_MB", "0.001")  # room for one file only: the older one goes
     assert (runner(other) - eager(package, other, "T2")).abs().max() < 1e-4
     assert runner.cache_paths[(1, 1, 64, 64)].name.count("-") == 0 and 1 in runner.any_size
+    assert list(cache_folder().glob("*.pt2")) == [runner.cache_paths[(1, 1, 64, 64)]]
+    assert (runner(small) - eager(package, small, "T2")).abs().max() < 1e-4  # the loaded network still serves
+
+
+def test_the_cache_keeps_the_most_recently_used_files_within_its_limit(tmp_path: Path) -> None:
+    sizes = {"old.pt2": 400, "recent.pt2": 300, "older.pt2": 200, "new.pt2": 500}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    for name, stamp in {"older.pt2": 1e9, "old.pt2": 2e9, "recent.pt2": 3e9, "new.pt2": 4e9}.items():
+        os.utime(tmp_path / name, (stamp, stamp))
+    (tmp_path / "notes.txt").write_bytes(b"x" * 5000)  # not a compiled file: never touched
+    (tmp_path / ".partial-abc.pt2").write_bytes(b"x" * 5000)  # being written by another process: never touched
+    os.utime(tmp_path / ".partial-abc.pt2", (1, 1))
+    deleted = prune_cache(tmp_path / "new.pt2", limit=1000)
+    assert sorted(path.name for path in deleted) == ["old.pt2", "older.pt2"]  # least recently used first, until 500 + 300 fit
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".partial-abc.pt2", "new.pt2", "notes.txt", "recent.pt2"]
+    assert prune_cache(tmp_path / "new.pt2", limit=10) == [tmp_path / "recent.pt2"]  # the new file always stays
+
+
+def test_the_cache_limit_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("GANTRANSLATE_CACHE_MAX_MB", raising=False)
+    assert cache_limit_bytes() == 2048 * 1024 * 1024
+    monkeypatch.setenv("GANTRANSLATE_CACHE_MAX_MB", "1.5")
+    assert cache_limit_bytes() == 1572864
+    monkeypatch.setenv("GANTRANSLATE_CACHE_MAX_MB", "lots")
+    with pytest.raises(GANTranslateError, match="GANTRANSLATE_CACHE_MAX_MB='lots' is not a number"):
+        cache_limit_bytes()
 
 
 def test_compiling_ahead_without_a_compiler_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:

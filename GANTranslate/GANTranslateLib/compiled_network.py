@@ -5,7 +5,9 @@ with frozen weights fuses the normalisations and activations around them and mea
 float32 and 2.5x in bf16 (bench/). Compiling costs tens of seconds, so a compiled network is built
 once per weights, precision, batch size and PyTorch version, stored in the user's cache, and loaded
 in well under a second afterwards. Spatial sizes stay dynamic (multiples of the network's size
-divisor), so one compiled file serves every volume.
+divisor), so one compiled file serves every volume. Every new model, precision or PyTorch version
+adds a file (each holds its weights), so the cache keeps the most recently used files within a size
+limit and deletes the rest.
 """
 from __future__ import annotations
 
@@ -18,13 +20,64 @@ from typing import Callable, Sequence
 
 import torch
 
+from .errors import GANTranslateError
+
 Compiled = Callable[..., torch.Tensor]
+DEFAULT_CACHE_LIMIT_MB = 2048
+PARTIAL_PREFIX = ".partial-"  # a compiled file being written (by this or another process)
 
 
 def cache_folder() -> Path:
     """``$GANTRANSLATE_CACHE/compiled``, else ``~/.cache/gantranslate/compiled``."""
     root = os.environ.get("GANTRANSLATE_CACHE") or Path.home() / ".cache" / "gantranslate"
     return Path(root) / "compiled"
+
+
+def cache_limit_bytes() -> int:
+    """``$GANTRANSLATE_CACHE_MAX_MB`` megabytes, else 2 GB: room for a handful of models."""
+    value = os.environ.get("GANTRANSLATE_CACHE_MAX_MB", "")
+    try:
+        megabytes = float(value) if value else DEFAULT_CACHE_LIMIT_MB
+    except ValueError:
+        raise GANTranslateError(f"GANTRANSLATE_CACHE_MAX_MB='{value}' is not a number; set it to a size in megabytes") from None
+    return int(megabytes * 1024 * 1024)
+
+
+def prune_cache(keep: Path, limit: int) -> list[Path]:
+    """Delete the least recently used compiled files until the cache fits in ``limit`` bytes; ``keep``
+    (the file just written) always stays. Returns the files deleted. A file another process is using
+    may be deleted: that process keeps its open copy, or on Windows the file simply stays."""
+    files = sorted((path for path in keep.parent.glob("*.pt2") if not path.name.startswith(PARTIAL_PREFIX)),
+                   key=_last_used, reverse=True)  # newest first; files still being written are not touched
+    used, full, deleted = keep.stat().st_size, False, []
+    for path in files:
+        if path == keep:
+            continue
+        size = _size(path)
+        full = full or used + size > limit  # from the first file that does not fit on, all older go
+        if not full:
+            used += size
+            continue
+        try:
+            path.unlink()
+            deleted.append(path)
+        except OSError:
+            pass
+    return deleted
+
+
+def _last_used(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # deleted meanwhile by another process
+        return 0.0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def network_key(network: torch.nn.Module, example: Sequence[torch.Tensor]) -> str:
@@ -54,7 +107,8 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], d
                     static_path: Path) -> Path:
     """Compile for every spatial size into ``dynamic_path``; where the network cannot be exported that
     way (a U-Net-256 narrows 256² to a single voxel), for the example's size only, into ``static_path``.
-    Written atomically; returns the file written."""
+    Written atomically; older files are pruned to the cache's size limit. Returns the file written."""
+    limit = cache_limit_bytes()
     with torch.inference_mode(False), torch.no_grad():
         example = [tensor.clone() for tensor in example]  # ordinary tensors, not inference-mode ones
         try:
@@ -62,7 +116,7 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], d
         except Exception:  # torch raises several kinds for a violated shape constraint
             exported, path = torch.export.export(network, tuple(example)), static_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(suffix=".pt2", dir=path.parent)
+        handle, temporary = tempfile.mkstemp(prefix=PARTIAL_PREFIX, suffix=".pt2", dir=path.parent)
         os.close(handle)
         try:
             torch._inductor.aoti_compile_and_package(exported, package_path=temporary,
@@ -71,6 +125,7 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], d
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)
+    prune_cache(path, limit)
     return path
 
 
@@ -91,4 +146,10 @@ def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
 
 
 def load_compiled(path: Path) -> Compiled:
-    return torch._inductor.aoti_load_package(str(path))
+    """Load a compiled network and mark it as recently used, so that pruning spares it."""
+    compiled = torch._inductor.aoti_load_package(str(path))
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache still serves
+        pass
+    return compiled
