@@ -20,3 +20,14 @@ def test_each_row_says_what_the_network_predicts() -> None:
         card = json.loads(card_path.read_text())
         if card["id"] in rows:
             assert results_table.PREDICTS[card["architecture"].get("residual")] in rows[card["id"]]
+
+
+def test_every_bundled_direction_was_scored_by_the_current_evaluator() -> None:
+    """Each card's held-out evaluation counts the slices won (re-score: python trainer/evaluate_bundled_models.py)."""
+    for card_path in results_table.MODELS.glob("*/model.json"):
+        card = json.loads(card_path.read_text())
+        evaluations = card["metrics"]["held_out_evaluation"]
+        assert [f"{s}->{t}" for s, t in card["directions"]] == list(evaluations), card["id"]
+        for direction, summary in evaluations.items():
+            won = summary["slices_beating_baseline"]
+            assert 0 <= won["won"] <= won["of"] and won["of"] > 0, (card["id"], direction)
