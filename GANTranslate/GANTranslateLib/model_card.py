@@ -15,6 +15,8 @@ import jsonschema
 
 from .errors import GANTranslateError
 
+# Bumped when a card of the new version would be misread by a reader of the old one. Cards are closed
+# (unknown fields are errors), so a field added within a version is refused by older readers, never ignored.
 SCHEMA_VERSION = 1
 # Tasks whose output keeps the input's own intensity scale (card output_scale "input")
 RESTORATION_TASKS = ("denoising", "super-resolution")
@@ -167,7 +169,10 @@ def parse_card(data: Any, where: str = "model card") -> ModelCard:
     if errors:
         error = jsonschema.exceptions.best_match(errors)
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise GANTranslateError(f"{where} is invalid at '{location}': {error.message}; fix the card (schema version {SCHEMA_VERSION})")
+        fix = "fix the card"
+        if error.validator == "additionalProperties" or location == "schema_version":
+            fix = "fix the card, or if a newer GANTranslate made it, update GANTranslate"
+        raise GANTranslateError(f"{where} is invalid at '{location}': {error.message}; {fix} (schema version {SCHEMA_VERSION})")
     card = ModelCard(data)
     check_semantics(card, where)
     return card
