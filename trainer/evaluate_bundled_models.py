@@ -16,6 +16,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from GANTranslateLib.evaluation import evaluate
+from GANTranslateLib.model_card import parse_card
+from GANTranslateLib.model_package import load_package
+from gantranslate_trainer.config import load_config
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "trainer" / "configs"
 MODELS = REPO / "GANTranslate" / "Resources" / "Models"
@@ -24,8 +29,6 @@ RUNS = REPO / "runs"
 
 def bundled_configs() -> dict[str, Path]:
     """Config name -> bundled package folder, for every config whose model is bundled."""
-    from gantranslate_trainer.config import load_config
-
     found = {}
     for path in sorted(CONFIGS.glob("*.yaml")):
         package = MODELS / load_config(path)["export"]["id"]
@@ -36,9 +39,6 @@ def bundled_configs() -> dict[str, Path]:
 
 def evaluate_package(package_dir: Path, dataset_root: Path, output_dir: Path) -> dict[str, dict]:
     """Every direction of the card, evaluated on the dataset's validation subjects: direction -> summary."""
-    from GANTranslateLib.evaluation import evaluate
-    from GANTranslateLib.model_package import load_package
-
     package = load_package(package_dir)
     summaries = {}
     for source, target in package.card.directions:
@@ -51,16 +51,14 @@ def evaluate_package(package_dir: Path, dataset_root: Path, output_dir: Path) ->
 
 def record_in_card(package_dir: Path, summaries: dict[str, dict]) -> None:
     """Replace the card's held-out evaluation; checked, written to a temporary file, then renamed."""
-    from GANTranslateLib.model_card import parse_card
-
     card_path = package_dir / "model.json"
     card = json.loads(card_path.read_text())
     card.setdefault("metrics", {})["held_out_evaluation"] = summaries
     text = parse_card(card, str(card_path)).to_json()  # as export writes it
     handle, temporary = tempfile.mkstemp(suffix=".json", dir=package_dir)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text)
     try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
         os.replace(temporary, card_path)
     finally:
         if os.path.exists(temporary):
@@ -68,8 +66,6 @@ def record_in_card(package_dir: Path, summaries: dict[str, dict]) -> None:
 
 
 def main(names: list[str]) -> int:
-    from gantranslate_trainer.config import load_config
-
     bundled = bundled_configs()
     unknown = [name for name in names if name not in bundled]
     if unknown:
