@@ -12,7 +12,8 @@ from conftest import make_package
 from trainer_helpers import DATASET
 from GANTranslateLib.cli import main
 from GANTranslateLib.errors import GANTranslateError
-from GANTranslateLib.evaluation import evaluate
+from GANTranslateLib import metrics
+from GANTranslateLib.evaluation import evaluate, non_local_means
 from GANTranslateLib.lut_baseline import fit_lut
 
 
@@ -35,7 +36,7 @@ def test_reports_montage_and_baseline(tmp_path: Path, capsys) -> None:
     # the T1 contrast passed through as T2 loses to the LUT's mapping on every held-out axial slice
     mask = sitk.GetArrayFromImage(sitk.ReadImage(str(DATASET / "TCGA-FG-6692-holdout" / "mask.nii.gz")))
     slices = int(mask.any(axis=(1, 2)).sum())
-    assert summary["slices_beating_baseline"] == {"won": 0, "of": slices} and slices > 1
+    assert summary["slices_won"] == {"baseline": {"won": 0, "of": slices}} and slices > 1
     assert rows[0]["axial_slices_beating_baseline"] == f"0/{slices}"
     assert f"beats the baseline (lower masked MSE): 0 of {slices}" in (out / "summary.md").read_text()
     assert (out / "montage_TCGA-FG-6692-holdout.png").stat().st_size > 1000
@@ -87,6 +88,18 @@ def test_restoration_models_are_compared_with_the_degraded_input_and_non_local_m
     _, summary = evaluate(DATASET, "T1", "T2", tmp_path / "eval", package=package)
     assert {"input_psnr", "nlm_psnr", "baseline_psnr", "psnr"} <= set(summary["metrics"])
     assert "non-local means" in (tmp_path / "eval" / "summary.md").read_text()
+    # the model is compared slice by slice with each rival, on the same slices
+    subject = DATASET / "TCGA-FG-6692-holdout"
+    volume = lambda path: sitk.GetArrayFromImage(sitk.ReadImage(str(path))).astype(np.float32)  # noqa: E731
+    synthetic, degraded, real = (volume(tmp_path / "eval" / "synthetic" / "TCGA-FG-6692-holdout_T2.nii.gz"),
+                                 volume(subject / "T1.nii.gz"), volume(subject / "T2.nii.gz"))
+    mask = volume(subject / "mask.nii.gz") > 0
+    for rival, image in (("input", degraded), ("nlm", non_local_means(degraded, mask))):
+        won, of = metrics.slices_won(synthetic, image, real, mask, axis=0)
+        assert summary["slices_won"][rival] == {"won": won, "of": of} and of > 1
+    assert set(summary["slices_won"]) == {"baseline", "input", "nlm"}
+    header = next(csv.reader((tmp_path / "eval" / "metrics.csv").open()))
+    assert header[-4:] == ["axial_slices_beating_baseline", "axial_slices_beating_input", "axial_slices_beating_nlm", "notes"]
 
 
 def test_montage_columns_line_up_for_a_thin_slab(tmp_path: Path) -> None:

@@ -20,14 +20,20 @@ def fmt(metrics: dict, key: str, digits: int = 2) -> str:
     return f"{value['mean']:.{digits}f}" if value else "–"
 
 
-def restoration_cell(task: str, metrics: dict) -> str:
+def restoration_cell(task: str, metrics: dict, slices: dict) -> str:
     """Denoising: the noisy input / non-local means. Super-resolution: the input is the thick slices
-    interpolated by cubic spline, which is itself the classical method."""
+    interpolated by cubic spline, which is itself the classical method. Then the slices the model wins
+    against that classical method."""
     if "input_psnr" not in metrics:
         return "–"
     if task == "super-resolution":
-        return f"{fmt(metrics, 'input_psnr')} (cubic)"
-    return f"{fmt(metrics, 'input_psnr')} / {fmt(metrics, 'nlm_psnr')} (NLM)"
+        return f"{fmt(metrics, 'input_psnr')} (cubic{won(slices, 'input')})"
+    return f"{fmt(metrics, 'input_psnr')} / {fmt(metrics, 'nlm_psnr')} (NLM{won(slices, 'nlm')})"
+
+
+def won(slices: dict, rival: str) -> str:
+    count = slices.get(rival)
+    return f"; model wins {count['won']}/{count['of']} slices" if count else ""
 
 
 def table() -> str:
@@ -42,9 +48,9 @@ def table() -> str:
         for direction, summary in evaluations.items():
             m = summary["metrics"]
             margin = summary.get("psnr_margin_db")
-            restoration = restoration_cell(card["task"], m)
-            won = summary.get("slices_beating_baseline")
-            slices = f"{won['won']}/{won['of']}" if won else "–"
+            restoration = restoration_cell(card["task"], m, summary.get("slices_won", {}))
+            against_lut = summary.get("slices_won", {}).get("baseline")
+            slices = f"{against_lut['won']}/{against_lut['of']}" if against_lut else "–"
             rows.append(f"| `{card['id']}` | {direction.replace('->', ' → ')} | {predicts} | {fmt(m, 'psnr')} | {fmt(m, 'ssim', 3)} | "
                         f"{fmt(m, 'nmae', 4)} | {fmt(m, 'baseline_psnr')} | {f'{margin:+.2f}' if margin is not None else '–'} | "
                         f"{slices} | {restoration} | {size_mb:.1f} MB |")

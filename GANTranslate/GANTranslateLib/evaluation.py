@@ -23,13 +23,18 @@ from .progress import ProgressCallback, no_progress
 from .translation import InferenceOptions, slice_numpy_axis, translate_image
 
 
+# What a model is compared with, slice by slice: the LUT baseline, and for restoration models the
+# degraded input and (denoising) non-local means
+RIVALS = {"baseline": "baseline", "input": "degraded input", "nlm": "non-local means"}
+
+
 @dataclass
 class SubjectResult:
     subject: str
     status: str = "ok"
     scores: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    slices_beating_baseline: Optional[tuple[int, int]] = None  # (won, compared), axial slices
+    slices_won: dict[str, tuple[int, int]] = field(default_factory=dict)  # rival -> (won, compared), axial
 
 
 def on_grid(image: sitk.Image, reference: sitk.Image, interpolator=sitk.sitkLinear) -> tuple[sitk.Image, bool]:
@@ -144,13 +149,16 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
         source_on_real, _ = on_grid(source_image, real_image)
         baseline = sitk.GetArrayFromImage(lut_baseline.predict(lut, source_on_real, package.card, source, target))
         result.scores.update({f"baseline_{k}": v for k, v in score(baseline, real, mask, target, axial).items()})
-        result.slices_beating_baseline = metrics.slices_won(synthetic, baseline, real, mask, axis=axial)
+        result.slices_won["baseline"] = metrics.slices_won(synthetic, baseline, real, mask, axis=axial)
     if package is not None and package.card.task in RESTORATION_TASKS and source_image is not None:
         # Restoration tasks: the degraded input itself, and (denoising) a classical non-local-means filter.
         degraded = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
         result.scores.update({f"input_{k}": v for k, v in score(degraded, real, mask, target, axial).items()})
+        result.slices_won["input"] = metrics.slices_won(synthetic, degraded, real, mask, axis=axial)
         if package.card.task == "denoising":
-            result.scores.update({f"nlm_{k}": v for k, v in score(non_local_means(degraded, mask), real, mask, target, axial).items()})
+            filtered = non_local_means(degraded, mask)
+            result.scores.update({f"nlm_{k}": v for k, v in score(filtered, real, mask, target, axial).items()})
+            result.slices_won["nlm"] = metrics.slices_won(synthetic, filtered, real, mask, axis=axial)
     if source_image is not None:
         source_array = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
         write_montage(output_dir / f"montage_{subject.name}.png", source_array, synthetic, real, mask,
@@ -182,9 +190,10 @@ def summarise(results: list[SubjectResult], source: str, target: str, package, w
             summary["metrics"][key] = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else 0.0}
     if with_baseline and "psnr" in summary["metrics"] and "baseline_psnr" in summary["metrics"]:
         summary["psnr_margin_db"] = summary["metrics"]["psnr"]["mean"] - summary["metrics"]["baseline_psnr"]["mean"]
-    counted = [r.slices_beating_baseline for r in results if r.slices_beating_baseline is not None]
-    if counted:
-        summary["slices_beating_baseline"] = {"won": sum(w for w, _ in counted), "of": sum(n for _, n in counted)}
+    for rival in RIVALS:
+        counted = [r.slices_won[rival] for r in results if rival in r.slices_won]
+        if counted:
+            summary.setdefault("slices_won", {})[rival] = {"won": sum(w for w, _ in counted), "of": sum(n for _, n in counted)}
     return summary
 
 
@@ -192,10 +201,11 @@ def write_reports(results: list[SubjectResult], summary: dict, output_dir: Path)
     keys = sorted({k for r in results for k in r.scores})
     with (output_dir / "metrics.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["subject", "status", *keys, "axial_slices_beating_baseline", "notes"])
+        rivals = [rival for rival in RIVALS if any(rival in r.slices_won for r in results)]
+        writer.writerow(["subject", "status", *keys, *[f"axial_slices_beating_{rival}" for rival in rivals], "notes"])
         for r in results:
-            won = f"{r.slices_beating_baseline[0]}/{r.slices_beating_baseline[1]}" if r.slices_beating_baseline else ""
-            writer.writerow([r.subject, r.status, *[f"{r.scores[k]:.6g}" if k in r.scores else "" for k in keys], won,
+            won = ["{}/{}".format(*r.slices_won[rival]) if rival in r.slices_won else "" for rival in rivals]
+            writer.writerow([r.subject, r.status, *[f"{r.scores[k]:.6g}" if k in r.scores else "" for k in keys], *won,
                              "; ".join(r.notes)])
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (output_dir / "summary.md").write_text(summary_table(summary))
@@ -215,7 +225,6 @@ def summary_table(summary: dict) -> str:
         lines.append(f"| {key} | {cell(value)} |" + "".join(f" {cell(found.get(p + key))} |" for p, _ in columns))
     if "psnr_margin_db" in summary:
         lines += ["", f"PSNR margin over the baseline: {summary['psnr_margin_db']:+.2f} dB"]
-    if "slices_beating_baseline" in summary:
-        count = summary["slices_beating_baseline"]
-        lines.append(f"Axial slices on which the model beats the baseline (lower masked MSE): {count['won']} of {count['of']}")
+    for rival, count in summary.get("slices_won", {}).items():
+        lines.append(f"Axial slices on which the model beats the {RIVALS[rival]} (lower masked MSE): {count['won']} of {count['of']}")
     return "\n".join(lines) + "\n"
