@@ -93,6 +93,24 @@ def record_fast_mode(update_cards: bool) -> dict:
     return errors
 
 
+def fast_mode_only(update_cards: bool, report_dir: Path) -> int:
+    """Measure (and with ``update_cards`` record) only the fast-mode error, into the cards and into the
+    last full run's report. On a CPU without fast bf16 nothing can be measured: say so and change nothing,
+    rather than overwrite earlier measurements with an empty table."""
+    if not cpu_has_fast_bf16():
+        print("error: this CPU has no fast bf16 (AMX or AVX-512-bf16), so fast mode cannot be measured here; "
+              "run this on a CPU that has it", file=sys.stderr)
+        return 2
+    errors = record_fast_mode(update_cards)
+    print(json.dumps(errors, indent=2))
+    saved = report_dir / "results.json"
+    if update_cards and saved.is_file():  # the last full run's report, with this fast-mode table
+        results = {**json.loads(saved.read_text()), "fast_mode": errors}
+        saved.write_text(json.dumps(results, indent=2) + "\n")
+        (report_dir / "results.md").write_text(markdown(results))
+    return 0
+
+
 def memory(mode: str, size: int) -> dict:
     """Peak memory of one translation, in a fresh process (bench/memory_probe.py)."""
     done = subprocess.run([sys.executable, str(REPO / "bench" / "memory_probe.py"), mode, str(size)],
@@ -107,14 +125,7 @@ def main() -> None:
     parser.add_argument("--fast-mode-only", action="store_true", help="only measure the bundled models' fast-mode error")
     args = parser.parse_args()
     if args.fast_mode_only:
-        errors = record_fast_mode(args.update_cards)
-        print(json.dumps(errors, indent=2))
-        saved = REPO / "bench" / "results.json"
-        if args.update_cards and saved.is_file():  # the last full run's report, with this fast-mode table
-            results = {**json.loads(saved.read_text()), "fast_mode": errors}
-            saved.write_text(json.dumps(results, indent=2) + "\n")
-            (REPO / "bench" / "results.md").write_text(markdown(results))
-        return
+        sys.exit(fast_mode_only(args.update_cards, REPO / "bench"))
     slices, size3d, size_memory, train_size, repeats = (24, 128, 256, 128, 2) if args.quick else (180, 256, 512, 256, 3)
     os.environ["GANTRANSLATE_CACHE"] = tempfile.mkdtemp(prefix="gantranslate-bench-")  # compile costs measured fresh
     bf16 = cpu_has_fast_bf16()
