@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 from conftest import make_card, make_package
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_card import parse_card
-from GANTranslateLib.model_package import CARD_NAME, WEIGHTS_NAME, load_package
+from GANTranslateLib.model_package import CARD_NAME, WEIGHTS_NAME, load_package, write_card
 from GANTranslateLib.model_registry import find_package, list_packages
 from GANTranslateLib.networks import build_generator
 from GANTranslateLib.pix2pix_import import import_pix2pix
@@ -148,3 +148,16 @@ def test_float16_weights_halve_the_file_and_load_as_float32(tmp_path: Path) -> N
     assert all(p.dtype == torch.float32 for p in loaded.parameters())
     x = torch.randn(1, 1, 64, 64)
     assert torch.allclose(loaded(x), network(x), atol=1e-2)
+
+
+def test_write_card_replaces_only_the_card_and_refuses_an_invalid_one(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "model")
+    weights = (package.path / "model.safetensors").read_bytes()
+    card = write_card(package.path, {**package.card.data, "metrics": {"note": "measured"}})
+    assert load_package(package.path).card.data["metrics"] == {"note": "measured"} == card.data["metrics"]
+    before = (package.path / "model.json").read_text()
+    with pytest.raises(GANTranslateError, match="is not in domains"):
+        write_card(package.path, {**package.card.data, "directions": [["T1", "PD"]]})
+    assert (package.path / "model.json").read_text() == before
+    assert (package.path / "model.safetensors").read_bytes() == weights
+    assert sorted(p.name for p in package.path.iterdir()) == ["model.json", "model.safetensors"]

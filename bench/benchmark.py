@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from GANTranslateLib.device import cpu_has_fast_bf16  # noqa: E402
 from GANTranslateLib.model_card import is_ct_domain  # noqa: E402
-from GANTranslateLib.model_package import ModelPackage  # noqa: E402
+from GANTranslateLib.model_package import ModelPackage, write_card  # noqa: E402
 from GANTranslateLib.model_registry import BUNDLED_MODELS, list_packages  # noqa: E402
 from GANTranslateLib.translation import InferenceOptions, translate_image  # noqa: E402
 
@@ -87,9 +87,7 @@ def record_fast_mode(update_cards: bool) -> dict:
         if cpu_has_fast_bf16() and package.card.mode == "2d":
             errors[package.card.id] = measured = fast_mode_error(package)
             if update_cards and measured:
-                card = json.loads((package.path / "model.json").read_text())
-                card["fast_mode"] = measured
-                (package.path / "model.json").write_text(json.dumps(card, indent=2) + "\n")  # as export writes it
+                write_card(package.path, {**package.card.data, "fast_mode": measured})
     return errors
 
 

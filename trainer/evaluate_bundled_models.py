@@ -10,15 +10,11 @@ export; run it alone to re-score the shipped models after the evaluator changes,
 """
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from GANTranslateLib.evaluation import evaluate
-from GANTranslateLib.model_card import parse_card
-from GANTranslateLib.model_package import load_package
+from GANTranslateLib.model_package import load_package, write_card
 from gantranslate_trainer.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,19 +46,10 @@ def evaluate_package(package_dir: Path, dataset_root: Path, output_dir: Path) ->
 
 
 def record_in_card(package_dir: Path, summaries: dict[str, dict]) -> None:
-    """Replace the card's held-out evaluation; checked, written to a temporary file, then renamed."""
-    card_path = package_dir / "model.json"
-    card = json.loads(card_path.read_text())
-    card.setdefault("metrics", {})["held_out_evaluation"] = summaries
-    text = parse_card(card, str(card_path)).to_json()  # as export writes it
-    handle, temporary = tempfile.mkstemp(suffix=".json", dir=package_dir)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, card_path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    """Replace the card's held-out evaluation (checked, written atomically)."""
+    card = dict(load_package(package_dir).card.data)
+    card["metrics"] = {**card.get("metrics", {}), "held_out_evaluation": summaries}
+    write_card(package_dir, card)
 
 
 def main(names: list[str]) -> int:

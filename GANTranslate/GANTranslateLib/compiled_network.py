@@ -47,13 +47,17 @@ def prune_cache(keep: Path, limit: int) -> list[Path]:
     """Delete the least recently used compiled files until the cache fits in ``limit`` bytes; ``keep``
     (the file just written) always stays. Returns the files deleted. A file another process is using
     may be deleted: that process keeps its open copy, or on Windows the file simply stays."""
-    files = sorted((path for path in keep.parent.glob("*.pt2") if not path.name.startswith(PARTIAL_PREFIX)),
-                   key=_last_used, reverse=True)  # newest first; files still being written are not touched
-    used, full, deleted = keep.stat().st_size, False, []
-    for path in files:
-        if path == keep:
+    files = []
+    for path in keep.parent.glob("*.pt2"):
+        if path == keep or path.name.startswith(PARTIAL_PREFIX):  # files still being written are not touched
             continue
-        size = _size(path)
+        try:
+            info = path.stat()
+        except OSError:  # deleted meanwhile by another process
+            continue
+        files.append((info.st_mtime, info.st_size, path))
+    used, full, deleted = keep.stat().st_size, False, []
+    for _, size, path in sorted(files, key=lambda entry: entry[0], reverse=True):  # most recently used first
         full = full or used + size > limit  # from the first file that does not fit on, all older go
         if not full:
             used += size
@@ -64,20 +68,6 @@ def prune_cache(keep: Path, limit: int) -> list[Path]:
         except OSError:
             pass
     return deleted
-
-
-def _last_used(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # deleted meanwhile by another process
-        return 0.0
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def network_key(network: torch.nn.Module, example: Sequence[torch.Tensor]) -> str:

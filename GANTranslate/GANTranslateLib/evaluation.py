@@ -145,22 +145,21 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
     synthetic = sitk.GetArrayFromImage(synthetic_image).astype(np.float32)
     axial = slice_numpy_axis(orientation_code(np.asarray(real_image.GetDirection()).reshape(3, 3)), "axial")
     result.scores = score(synthetic, real, mask, target, axial)
-    if lut is not None and source_image is not None:
-        source_on_real, _ = on_grid(source_image, real_image)
-        baseline = sitk.GetArrayFromImage(lut_baseline.predict(lut, source_on_real, package.card, source, target))
-        result.scores.update({f"baseline_{k}": v for k, v in score(baseline, real, mask, target, axial).items()})
-        result.slices_won["baseline"] = metrics.slices_won(synthetic, baseline, real, mask, axis=axial)
-    if package is not None and package.card.task in RESTORATION_TASKS and source_image is not None:
-        # Restoration tasks: the degraded input itself, and (denoising) a classical non-local-means filter.
-        degraded = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
-        result.scores.update({f"input_{k}": v for k, v in score(degraded, real, mask, target, axial).items()})
-        result.slices_won["input"] = metrics.slices_won(synthetic, degraded, real, mask, axis=axial)
+    source_on_real = None if source_image is None else on_grid(source_image, real_image)[0]  # resampled once
+    source_array = None if source_on_real is None else sitk.GetArrayFromImage(source_on_real).astype(np.float32)
+
+    def compare(rival: str, image: np.ndarray) -> None:
+        """The rival's own scores (prefixed with its name) and the slices on which the model beats it."""
+        result.scores.update({f"{rival}_{k}": v for k, v in score(image, real, mask, target, axial).items()})
+        result.slices_won[rival] = metrics.slices_won(synthetic, image, real, mask, axis=axial)
+
+    if lut is not None and source_array is not None:
+        compare("baseline", sitk.GetArrayFromImage(lut_baseline.predict(lut, source_on_real, package.card, source, target)))
+    if package is not None and package.card.task in RESTORATION_TASKS and source_array is not None:
+        compare("input", source_array)  # the degraded input itself
         if package.card.task == "denoising":
-            filtered = non_local_means(degraded, mask)
-            result.scores.update({f"nlm_{k}": v for k, v in score(filtered, real, mask, target, axial).items()})
-            result.slices_won["nlm"] = metrics.slices_won(synthetic, filtered, real, mask, axis=axial)
-    if source_image is not None:
-        source_array = sitk.GetArrayFromImage(on_grid(source_image, real_image)[0]).astype(np.float32)
+            compare("nlm", non_local_means(source_array, mask))
+    if source_array is not None:
         write_montage(output_dir / f"montage_{subject.name}.png", source_array, synthetic, real, mask,
                       np.asarray(real_image.GetDirection()).reshape(3, 3), real_image.GetSpacing(),
                       f"{subject.name}: {source} -> {target}")

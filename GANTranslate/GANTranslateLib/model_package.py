@@ -90,6 +90,22 @@ def load_package(path: str | os.PathLike) -> ModelPackage:
     return ModelPackage(path, parse_card(data, str(card_path)))
 
 
+def write_card(folder: str | os.PathLike, data: dict) -> ModelCard:
+    """Replace a package's card, checked first and written atomically; the weights are untouched. For
+    tools that record measurements in a card (held-out scores, the fast-mode error)."""
+    folder = Path(folder)
+    card = parse_card(data, str(folder / CARD_NAME))
+    handle, temporary = tempfile.mkstemp(prefix=f".{CARD_NAME}.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(card.to_json())
+        os.replace(temporary, folder / CARD_NAME)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return card
+
+
 def save_package(folder: str | os.PathLike, card: ModelCard | dict, network: "nn.Module",
                  weights_dtype: str = "float32") -> ModelPackage:
     """Write a package atomically: into a temporary folder beside the target, then rename.
