@@ -57,11 +57,21 @@ def copy_dataset(tmp_path: Path) -> Path:
     return Path(shutil.copytree(DATASET, tmp_path / "dataset"))
 
 
-def test_missing_domain_file(tmp_path: Path) -> None:
+def test_paired_training_leaves_out_a_subject_without_both_domains(tmp_path: Path) -> None:
     root = copy_dataset(tmp_path)
     (root / "TCGA-FG-6692-superior" / "T2.nii.gz").unlink()
     dataset = read_dataset(root)
-    with pytest.raises(GANTranslateError, match=r"subject TCGA-FG-6692-superior is missing T2 \(expected .*T2.nii.gz\)"):
+    used = require_domains(dataset, ["T1", "T2"], paired=True)
+    assert [s.name for s in used] == [s.name for s in dataset.training if s.name != "TCGA-FG-6692-superior"]
+    assert require_domains(dataset, ["T1", "T2"], paired=False) == dataset.training
+
+
+def test_paired_training_without_any_paired_subject_names_a_missing_file(tmp_path: Path) -> None:
+    root = copy_dataset(tmp_path)
+    for index, subject in enumerate(read_dataset(root).training):
+        (root / subject.name / ("T2.nii.gz" if index == 0 else "T1.nii.gz")).unlink()
+    dataset = read_dataset(root)
+    with pytest.raises(GANTranslateError, match=r"no training subject has every one of T1, T2 \(subject .* lacks .*T2.nii.gz\)"):
         require_domains(dataset, ["T1", "T2"], paired=True)
 
 

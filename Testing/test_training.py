@@ -192,7 +192,7 @@ def test_a_restoration_target_is_normalised_in_its_inputs_units() -> None:
     restoring = tiny_config("pix2pix", "data.source=T1_LR", "data.target=T1", degradation, "export.task=super-resolution")
     prepared = prepare_subject(subject, ["T1_LR", "T1"], restoring, None)
     assert prepared.ranges["T1"] == prepared.ranges["T1_LR"]
-    offset, scale = prepared.ranges["T1_LR"]
+    offset, scale = prepared.ranges["T1_LR"].offset, prepared.ranges["T1_LR"].scale
     raw = sitk.GetArrayFromImage(sitk.ReadImage(str(subject.files["T1"])))
     inside = np.abs(prepared.volumes["T1"]) < 1  # normalisation clips to [-1, 1]
     assert inside.mean() > 0.9

@@ -80,3 +80,23 @@ def test_disagreement_map_is_zero_for_a_symmetric_network_and_not_for_an_asymmet
     unet = make_package(tmp_path / "unet", architecture={"name": "unet_generator", "args": {"num_downs": 5, "ngf": 4}})
     asymmetric = translate_image(image, unet, options=InferenceOptions(disagreement=True))
     assert float(array(asymmetric.disagreement).mean()) > 0
+
+
+def test_a_card_spacing_with_a_free_axis_resamples_in_plane_only(tmp_path: Path, oblique_t1: Path) -> None:
+    """[1, 1, null]: slices go to 1 mm in-plane and keep their own thickness; the output is on the input's grid."""
+    from GANTranslateLib import translation
+
+    package = make_package(tmp_path / "p", spacing=[1.0, 1.0, None])
+    image = read_volume(oblique_t1)  # 0.9 x 0.9 x 5.5 mm
+    seen = []
+    original = translation.resample_to_spacing
+    translation.resample_to_spacing = lambda a, s, t, fill: seen.append((tuple(s), tuple(t))) or original(a, s, t, fill)
+    try:
+        result = translate_image(image, package, options=InferenceOptions(compile="never"))
+    finally:
+        translation.resample_to_spacing = original
+    (spacing, target), = seen
+    assert target[:2] == (1.0, 1.0) and target[2] == spacing[2]
+    assert_same_geometry(result.image, image)
+    correlation = np.corrcoef(array(result.image).ravel(), array(image).ravel())[0, 1]
+    assert correlation > 0.95  # an identity network, resampled there and back

@@ -86,7 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     what = ev.add_mutually_exclusive_group(required=True)
     what.add_argument("-m", "--model", help="model package folder or id: translate, then score")
     what.add_argument("--synthetic", type=Path, help="folder of synthetic volumes named SUBJECT.nii.gz (or SUBJECT_TARGET)")
-    ev.add_argument("--subjects", nargs="+", help="subjects to score (default: dataset.json's validation list)")
+    ev.add_argument("--subjects", nargs="+", help="subjects to score (default: dataset.json's test list, else validation)")
+    ev.add_argument("--inner", action="store_true",
+                    help="score the inner-validation subjects, the baseline fitted on the other training subjects "
+                         "(for choosing settings without the held-out patients)")
     ev.add_argument("--no-baseline", action="store_true", help="skip the look-up-table baseline")
     ev.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv, summary.json/.md, montages")
     ev.add_argument("--device", default="auto")
@@ -168,7 +171,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     results, summary = evaluate(
         args.dataset, args.source, args.target, args.output, package=package, synthetic_dir=args.synthetic,
         subjects=args.subjects, baseline=not args.no_baseline,
-        options=InferenceOptions(device=args.device, batch_size=args.batch_size),
+        options=InferenceOptions(device=args.device, batch_size=args.batch_size), inner=args.inner,
     )
     for r in results:
         if r.status != "ok" or r.notes:

@@ -1,11 +1,13 @@
 """The dataset folder convention (in the style of nnU-Net's):
 
     DATASET/
-      dataset.json        {"name": ..., "domains": ["T1", "T2"], "training": [...], "validation": [...]}
+      dataset.json        {"name": ..., "domains": ["T1", "T2"], "training": [...], "validation": [...], "test": [...]}
       SUBJECT/T1.nii.gz   one file per domain the subject has (any format SimpleITK reads)
       SUBJECT/mask.nii.gz optional foreground mask (for statistics, sampling and metrics)
 
-A subject that has both domains of a direction is paired for it; the others are used unpaired.
+A subject that has both domains of a direction is paired for it; the others are used unpaired. "test"
+subjects (whole patients held out) are never trained on, whatever the other lists say; the evaluator scores
+them by default.
 """
 from __future__ import annotations
 
@@ -34,16 +36,20 @@ class DatasetFolder:
     training: list[Subject]
     validation: list[Subject] = field(default_factory=list)
     description: str = ""
+    test: list[Subject] = field(default_factory=list)
 
     def subjects(self) -> list[Subject]:
-        return self.training + self.validation
+        return self.training + self.validation + [s for s in self.test if s not in self.validation]
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
     return find_volume(folder, [stem])
 
 
-def read_dataset(root: str | Path, validation_names: list[str] | None = None) -> DatasetFolder:
+def read_dataset(root: str | Path, validation_names: list[str] | None = None, inner: bool = False) -> DatasetFolder:
+    """``inner``: the split for choosing a model without touching the held-out patients: dataset.json's
+    "inner_validation" subjects become the validation set, the rest of "training" the training set, and
+    "test" is left out."""
     root = Path(root)
     manifest = root / "dataset.json"
     if not manifest.is_file():
@@ -52,14 +58,17 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None) ->
         info = json.loads(manifest.read_text())
     except json.JSONDecodeError as error:
         raise GANTranslateError(f"{manifest} is not valid JSON ({error})") from None
-    for key in ("domains", "training"):
-        if key not in info:
-            raise GANTranslateError(f"{manifest} has no '{key}' list")
+    check_manifest(info, manifest)
     domains = list(info["domains"])
-    validation = validation_names if validation_names is not None else list(info.get("validation", []))
-    overlap = set(validation) & set(info["training"])
-    if overlap:
-        raise GANTranslateError(f"{manifest}: subject(s) {sorted(overlap)} are in both training and validation")
+    if inner and not info.get("inner_validation"):
+        raise GANTranslateError(f"{manifest} has no 'inner_validation' list of training subjects to choose a model on")
+    default_validation = info.get("inner_validation" if inner else "validation", [])
+    validation = validation_names if validation_names is not None else list(default_validation)
+    test = [] if inner else list(info.get("test", []))
+    for other, names in (("validation", info.get("validation", [])), ("test", test)):
+        overlap = set(names) & set(info["training"])
+        if overlap:
+            raise GANTranslateError(f"{manifest}: subject(s) {sorted(overlap)} are in both training and {other}")
 
     def subject(name: str) -> Subject:
         folder = root / name
@@ -70,23 +79,42 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None) ->
             raise GANTranslateError(f"subject {name} has no file for any domain {domains} (expected e.g. {folder / domains[0]}.nii.gz)")
         return Subject(name, files, find_file(folder, "mask"))
 
-    training = [subject(n) for n in info["training"] if n not in validation]
+    training = [subject(n) for n in info["training"] if n not in validation and n not in test]
     return DatasetFolder(root, info.get("name", root.name), domains, training, [subject(n) for n in validation],
-                         info.get("description", ""))
+                         info.get("description", ""), [subject(n) for n in test])
 
 
-def require_domains(dataset: DatasetFolder, domains: list[str], paired: bool) -> None:
-    """Fail early, naming the subject and file, when a run cannot get the data it needs."""
+def check_manifest(info: object, manifest: Path) -> None:
+    """The manifest's lists have the types the README gives, or one line saying which does not."""
+    if not isinstance(info, dict):
+        raise GANTranslateError(f"{manifest} must hold a JSON object with 'domains' and 'training' lists")
+    for key in ("domains", "training"):
+        if key not in info:
+            raise GANTranslateError(f"{manifest} has no '{key}' list")
+    for key in ("domains", "training", "validation", "test", "inner_validation"):
+        names = info.get(key, [])
+        if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
+            raise GANTranslateError(f"{manifest}: '{key}' must be a list of names (strings), not {json.dumps(names)[:60]}")
+    if not info["domains"]:
+        raise GANTranslateError(f"{manifest}: 'domains' is empty; list the domains, e.g. [\"T1\", \"T2\"]")
+
+
+def require_domains(dataset: DatasetFolder, domains: list[str], paired: bool) -> list[Subject]:
+    """Fail early, naming the domain, when a run cannot get the data it needs. Returns the training subjects
+    to use: for paired training those with every domain (a subject lacking one is left out), else all."""
     for domain in domains:
         if domain not in dataset.domains:
             raise GANTranslateError(f"domain '{domain}' is not in dataset.json's domains {dataset.domains}")
         if not any(domain in s.files for s in dataset.training):
             raise GANTranslateError(f"no training subject has a {domain} file")
-    if paired:
-        for s in dataset.training + dataset.validation:
-            missing = [d for d in domains if d not in s.files]
-            if missing:
-                raise GANTranslateError(
-                    f"subject {s.name} is missing {', '.join(missing)} (expected {dataset.root / s.name / missing[0]}.nii.gz); "
-                    "paired training needs every domain for every subject"
-                )
+    if not paired:
+        return list(dataset.training)
+    complete = [s for s in dataset.training if s.has(*domains)]
+    if not complete:
+        example = dataset.training[0]
+        missing = [d for d in domains if d not in example.files]
+        raise GANTranslateError(
+            f"no training subject has every one of {', '.join(domains)} (subject {example.name} lacks "
+            f"{dataset.root / example.name / missing[0]}.nii.gz); paired training needs subjects with both"
+        )
+    return complete

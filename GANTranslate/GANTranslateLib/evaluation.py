@@ -58,6 +58,20 @@ def foreground(subject: Subject, real: sitk.Image, target: str) -> np.ndarray:
     return values > -500 if is_ct_domain(target) else values != 0
 
 
+MR_SCALE_PERCENTILE = 99.5
+
+
+def on_common_scale(volume: np.ndarray, mask: np.ndarray, target: str) -> np.ndarray:
+    """MR intensities have no unit: each MR volume (real, synthetic, rival) is divided by its own 99.5th
+    percentile inside the mask before it is scored, so that scores compare contrast, not a scanner's gain
+    (on one patient's scans this changes little; across scanners it is what makes scores comparable). CT
+    stays in HU."""
+    if is_ct_domain(target):
+        return volume
+    peak = float(np.percentile(volume[mask], MR_SCALE_PERCENTILE))
+    return volume / np.float32(peak) if peak > 0 else volume
+
+
 def score(synthetic: np.ndarray, real: np.ndarray, mask: np.ndarray, target: str, axial_axis: int) -> dict[str, float]:
     scores = metrics.image_metrics(synthetic, real, mask, slice_axis=axial_axis)
     if is_ct_domain(target):
@@ -76,10 +90,13 @@ def evaluate(
     baseline: bool = True,
     options: InferenceOptions = InferenceOptions(),
     progress: ProgressCallback = no_progress,
+    inner: bool = False,
 ) -> tuple[list[SubjectResult], dict]:
+    """``inner``: score the inner-validation subjects, with the baseline fitted on the rest of the training
+    subjects (dataset_folder.read_dataset), as when choosing a model's settings."""
     if (package is None) == (synthetic_dir is None):
         raise GANTranslateError("give either a model (-m) or a folder of synthetic volumes (--synthetic)")
-    dataset = read_dataset(dataset_root)
+    dataset = read_dataset(dataset_root, inner=inner)
     chosen = _choose(dataset, subjects)
     output_dir.mkdir(parents=True, exist_ok=True)
     lut = _fit_baseline(dataset, package, source, target) if baseline and package is not None else None
@@ -94,7 +111,7 @@ def evaluate(
 
 def _choose(dataset: DatasetFolder, names: Optional[list[str]]) -> list[Subject]:
     if not names:
-        return dataset.validation or dataset.subjects()
+        return dataset.test or dataset.validation or dataset.subjects()
     by_name = {s.name: s for s in dataset.subjects()}
     unknown = [n for n in names if n not in by_name]
     if unknown:
@@ -121,10 +138,10 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
         result.status = f"missing target {target}"
         return result
     real_image = read_volume(subject.files[target])
-    real = sitk.GetArrayFromImage(real_image).astype(np.float32)
     mask = foreground(subject, real_image, target)
     if not mask.any():
         raise GANTranslateError(f"subject {subject.name}: the foreground mask is empty; give a mask.nii.gz that covers the subject")
+    real = on_common_scale(sitk.GetArrayFromImage(real_image).astype(np.float32), mask, target)
     source_image = read_volume(subject.files[source]) if source in subject.files else None
     if package is not None:
         if source_image is None:
@@ -142,7 +159,8 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
     synthetic_image, resampled = on_grid(synthetic_image, real_image)
     if resampled:
         result.notes.append("synthetic resampled onto the real target's grid")
-    synthetic = sitk.GetArrayFromImage(synthetic_image).astype(np.float32)
+    synthetic_units = sitk.GetArrayFromImage(synthetic_image).astype(np.float32)
+    synthetic = on_common_scale(synthetic_units, mask, target)
     axial = slice_numpy_axis(orientation_code(np.asarray(real_image.GetDirection()).reshape(3, 3)), "axial")
     result.scores = score(synthetic, real, mask, target, axial)
     source_on_real = None if source_image is None else on_grid(source_image, real_image)[0]  # resampled once
@@ -150,6 +168,7 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
 
     def compare(rival: str, image: np.ndarray) -> None:
         """The rival's own scores (prefixed with its name) and the slices on which the model beats it."""
+        image = on_common_scale(image, mask, target)
         result.scores.update({f"{rival}_{k}": v for k, v in score(image, real, mask, target, axial).items()})
         result.slices_won[rival] = metrics.slices_won(synthetic, image, real, mask, axis=axial)
 
@@ -160,7 +179,8 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
         if package.card.task == "denoising":
             compare("nlm", non_local_means(source_array, mask))
     if source_array is not None:
-        write_montage(output_dir / f"montage_{subject.name}.png", source_array, synthetic, real, mask,
+        write_montage(output_dir / f"montage_{subject.name}.png", source_array, synthetic_units,
+                      sitk.GetArrayFromImage(real_image).astype(np.float32), mask,
                       np.asarray(real_image.GetDirection()).reshape(3, 3), real_image.GetSpacing(),
                       f"{subject.name}: {source} -> {target}")
     return result

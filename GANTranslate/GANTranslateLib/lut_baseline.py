@@ -30,7 +30,7 @@ def fit_lut(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> LookUpTab
 
 def normalised(image: sitk.Image, card: ModelCard, domain: str) -> np.ndarray:
     voxels = sitk.GetArrayViewFromImage(image)
-    return intensity.normalise(voxels, *intensity.input_range(voxels, card.normalization(domain)))
+    return intensity.input_map(voxels, card.normalization(domain)).normalise(voxels)
 
 
 def fit_from_images(card: ModelCard, source: str, target: str,
@@ -41,8 +41,8 @@ def fit_from_images(card: ModelCard, source: str, target: str,
 def predict(lut: LookUpTable, image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
     """The baseline's synthetic target, in the target's units, on the input's exact grid."""
     mapped = lut.apply(normalised(image, card, source))
-    result = intensity.denormalise(mapped.astype(np.float32), *intensity.output_range(card.normalization(target)))
-    if card.normalization(source).get("mask") == "nonzero":  # as the engine does for zero-background inputs
+    result = intensity.output_map(card.normalization(target)).denormalise(mapped.astype(np.float32))
+    if intensity.keeps_zero_background(card.normalization(source)):  # as the engine does for zero-background inputs
         result[sitk.GetArrayViewFromImage(image) == 0] = card.background(target)
     output = sitk.GetImageFromArray(result)
     output.CopyInformation(image)

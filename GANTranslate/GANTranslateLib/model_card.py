@@ -123,9 +123,10 @@ class ModelCard:
         return float(self.data.get("patch", {}).get("overlap", 0.5))
 
     @property
-    def spacing(self) -> tuple[float, float, float] | None:
+    def spacing(self) -> tuple[float | None, float | None, float | None] | None:
+        """(x, y, z) mm in the model's orientation; None as a whole or per axis: the input's own spacing."""
         spacing = self.data.get("spacing")
-        return None if spacing is None else tuple(float(s) for s in spacing)  # type: ignore[return-value]
+        return None if spacing is None else tuple(None if s is None else float(s) for s in spacing)  # type: ignore[return-value]
 
     @property
     def orientation(self) -> str:
@@ -209,5 +210,12 @@ def check_semantics(card: ModelCard, where: str) -> None:
             fail(f"intensity_prior has no table for direction(s) {', '.join(missing)}")
         if card.image_channels < 1:
             fail("architecture.args.input_nc leaves no image channel beside the intensity prior channel")
+    for domain, spec in card.data["normalization"].items():
+        if spec["method"] == "histogram":
+            lengths = {len(spec[k]) for k in ("percentiles", "landmarks", "reference")}
+            if len(lengths) != 1:
+                fail(f"normalization.{domain}: percentiles, landmarks and reference must have one length each")
+            if any(min(b - a for a, b in zip(spec[k], spec[k][1:])) <= 0 for k in ("percentiles", "landmarks", "reference")):
+                fail(f"normalization.{domain}: percentiles, landmarks and reference must each increase")
     if card.data["architecture"].get("residual") == "prior" and not card.has_intensity_prior:
         fail("architecture.residual 'prior' needs an intensity_prior entry")

@@ -13,10 +13,16 @@ import SimpleITK as sitk
 SPACING_TOLERANCE = 1e-3  # relative: closer than this counts as the same spacing
 
 
-def needs_resampling(spacing_xyz: Sequence[float], target_xyz: Sequence[float] | None) -> bool:
+def model_spacing(spacing_xyz: Sequence[float], target_xyz: Sequence[float | None] | None) -> tuple[float, float, float]:
+    """The spacing a model runs at: the card's, with the input's own where the card has none (None)."""
     if target_xyz is None:
-        return False
-    return any(abs(s - t) > SPACING_TOLERANCE * t for s, t in zip(spacing_xyz, target_xyz))
+        return tuple(float(s) for s in spacing_xyz)  # type: ignore[return-value]
+    return tuple(float(s if t is None else t) for s, t in zip(spacing_xyz, target_xyz))  # type: ignore[return-value]
+
+
+def needs_resampling(spacing_xyz: Sequence[float], target_xyz: Sequence[float | None] | None) -> bool:
+    target = model_spacing(spacing_xyz, target_xyz)
+    return any(abs(s - t) > SPACING_TOLERANCE * t for s, t in zip(spacing_xyz, target))
 
 
 def _local_image(array_zyx: np.ndarray, spacing_xyz: Sequence[float]) -> sitk.Image:

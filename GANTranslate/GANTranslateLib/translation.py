@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Optional
 
 import numpy as np
@@ -23,7 +22,7 @@ from .network_runner import NetworkRunner
 from .orientation import Reorientation
 from .patch_inference import count_windows, run_patches
 from .progress import CancelCheck, ProgressCallback, no_progress
-from .resampling import needs_resampling, resample_back, resample_to_spacing
+from .resampling import model_spacing, needs_resampling, resample_back, resample_to_spacing
 from .slice_inference import run_slices
 
 AXIS_LETTERS = {"axial": "SI", "coronal": "PA", "sagittal": "LR"}
@@ -129,21 +128,22 @@ def translate_image(
     volume_image = sitk.JoinSeries(image) if flat else image
     voxels = sitk.GetArrayViewFromImage(volume_image)
     in_spec, out_spec = card.normalization(source), card.normalization(target)
-    offset, scale = intensity.input_range(voxels, in_spec)
+    in_map = intensity.input_map(voxels, in_spec)
 
     direction = np.asarray(volume_image.GetDirection()).reshape(3, 3)
     orient = Reorientation((0, 1, 2), (False, False, False)) if flat else Reorientation.between(direction, card.orientation)
     oriented = orient.apply_zyx(voxels)  # a view of the input: nothing copied yet
     spacing = orient.spacing(volume_image.GetSpacing())
     resample = needs_resampling(spacing, card.spacing)
+    run_spacing = model_spacing(spacing, card.spacing)
     if mode == "slice" and not resample:
         # Slices are normalised a batch at a time: no normalised copy of the whole volume is held.
-        model_input, prepare = oriented, partial(intensity.normalise, offset=offset, scale=scale)
+        model_input, prepare = oriented, in_map.normalise
     else:
-        model_input, prepare = intensity.normalise(oriented, offset, scale), None
+        model_input, prepare = in_map.normalise(oriented), None
         if resample:
             progress("resampling", 0, 1)
-            model_input = resample_to_spacing(model_input, spacing, card.spacing, fill=-1.0)
+            model_input = resample_to_spacing(model_input, spacing, run_spacing, fill=-1.0)
 
     forward = NetworkRunner(network, card, source, target, device, options.precision, options.compile, progress)
     passes = 2 if options.disagreement else 1
@@ -164,16 +164,16 @@ def translate_image(
     del oriented, model_input  # patch-wise or resampled, a whole normalised volume: freed before the output
 
     if resample:
-        predicted = resample_back(predicted, card.spacing, oriented_shape, spacing, fill=-1.0)
+        predicted = resample_back(predicted, run_spacing, oriented_shape, spacing, fill=-1.0)
     # restoration keeps the subject's own intensity scale; translation maps onto the target's training range
-    out_offset, out_scale = (offset, scale) if card.output_scale == "input" else intensity.output_range(out_spec)
+    out_map = in_map if card.output_scale == "input" else intensity.output_map(out_spec)
     disagreement = None
     if options.disagreement:
         if resample:
-            difference = resample_back(difference, card.spacing, oriented_shape, spacing, fill=0.0)
-        disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(difference)) * np.float32(out_scale), image, flat, "float32")
-    result = intensity.denormalise(orient.invert_zyx(predicted), out_offset, out_scale)
-    if in_spec.get("mask") == "nonzero":
+            difference = resample_back(difference, run_spacing, oriented_shape, spacing, fill=0.0)
+        disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(difference)) * np.float32(out_map.scale), image, flat, "float32")
+    result = out_map.denormalise(orient.invert_zyx(predicted))
+    if intensity.keeps_zero_background(in_spec):
         # A skull-stripped (zero-background) input: what was background stays background.
         result[voxels == 0] = card.background(target)
     output = _to_image(result, image, flat, options.output_dtype)

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "data": {
         "root": None,  # dataset folder with dataset.json (relative paths: to the config file)
+        # outer: train on dataset.json's training subjects; inner: hold its inner_validation subjects out of
+        # them (for choosing settings without touching the held-out test patients)
+        "split": "outer",
         "source": None,  # pix2pix / cyclegan: the source domain
         "target": None,  # pix2pix / cyclegan: the target domain
         "domains": None,  # unified: every domain (default: all in dataset.json)
@@ -42,7 +45,10 @@ DEFAULTS: dict[str, Any] = {
         "foreground_probability": 0.9,
         "min_foreground_fraction": 0.05,
         "patches_per_subject": 64,  # 3D: windows drawn per subject and epoch
-        "augment": {"enabled": True, "flip_left_right": True, "rotate_degrees": 10.0, "scale": 0.1, "intensity": 0.1},
+        # appearance: the probability of each source appearance change (curves, gamma, bias field, blur,
+        # noise: appearance_augmentation.py); 0 turns them off
+        "augment": {"enabled": True, "flip_left_right": True, "rotate_degrees": 10.0, "scale": 0.1, "intensity": 0.1,
+                    "appearance": 0.0},
         # pairs made on the fly: {kind: low_dose_ct, dose: 0.25, from: CT, to: LDCT}
         # or {kind: low_resolution_mr, factor: 2, from: T1, to: T1_LR} (see degradations.py)
         "degradation": None,
@@ -163,6 +169,8 @@ def check(config: dict) -> None:
         fail("data.root is required: the dataset folder with dataset.json")
     if config["model"] in ("pix2pix", "cyclegan") and not (data["source"] and data["target"]):
         fail(f"{config['model']} needs data.source and data.target")
+    if data["split"] not in ("outer", "inner"):
+        fail(f"data.split must be outer or inner, not {data['split']!r}")
     if data["dims"] not in (2, 3):
         fail(f"data.dims must be 2 or 3, not {data['dims']}")
     if len(data["crop"]) != data["dims"]:
@@ -176,6 +184,12 @@ def check(config: dict) -> None:
         fail(f"network.generator.residual must be input, prior or null, not {residual!r}")
     if residual == "prior" and not data["intensity_prior"]:
         fail("network.generator.residual 'prior' needs data.intensity_prior: true")
+    spacing = data["spacing"]
+    if spacing is not None and not (isinstance(spacing, list) and len(spacing) == 3
+                                    and all(s is None or (_is_number(s) and s > 0) for s in spacing)):
+        fail(f"data.spacing must be null or [x, y, z] in mm (positive numbers, or null to keep an axis), not {spacing!r}")
+    if not 0 <= data["augment"]["appearance"] <= 1:
+        fail(f"data.augment.appearance is a probability between 0 and 1, not {data['augment']['appearance']!r}")
     if data["axis"] not in ("axial", "coronal", "sagittal"):
         fail(f"data.axis must be axial, coronal or sagittal, not '{data['axis']}'")
     if loss["gan"] not in GAN_LOSSES:
@@ -185,6 +199,10 @@ def check(config: dict) -> None:
             fail(f"train.{key} must be a positive integer, not {train[key]!r}")
     if not 0 <= train["decay_start"] <= train["steps"]:
         fail("train.decay_start must lie between 0 and train.steps")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_directions(data: dict, model: str, fail) -> None:

@@ -19,7 +19,7 @@ from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_card import RESTORATION_TASKS
 from GANTranslateLib.image_io import read_volume
 from GANTranslateLib.orientation import Reorientation
-from GANTranslateLib.resampling import needs_resampling, resample_to_spacing
+from GANTranslateLib.resampling import model_spacing, needs_resampling, resample_to_spacing
 
 from GANTranslateLib.dataset_folder import Subject
 from .degradations import degrade
@@ -32,7 +32,7 @@ class PreparedSubject:
     name: str
     volumes: dict[str, np.ndarray]  # domain -> normalised float32 (z, y, x) in the model orientation
     mask: np.ndarray  # bool, same grid
-    ranges: dict[str, tuple[float, float]]  # domain -> (offset, scale) used to normalise
+    ranges: dict[str, intensity.IntensityMap]  # domain -> the map used to normalise
 
 
 def domain_spec(config: dict, domain: str) -> dict[str, Any]:
@@ -57,7 +57,8 @@ def prepare_subject(subject: Subject, domains: list[str], config: dict, cache_di
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(cached.name + ".partial.npz")
         arrays = {f"volume_{d}": v for d, v in prepared.volumes.items()}
-        np.savez(tmp, mask=prepared.mask, ranges=json.dumps(prepared.ranges), **arrays)
+        ranges = json.dumps({d: m.to_json() for d, m in prepared.ranges.items()})
+        np.savez(tmp, mask=prepared.mask, ranges=ranges, **arrays)
         tmp.replace(cached)
     return prepared
 
@@ -90,17 +91,17 @@ def _prepare(subject: Subject, domains: list[str], config: dict) -> PreparedSubj
 
     def to_model_grid(array: np.ndarray, fill: float) -> np.ndarray:
         oriented = np.ascontiguousarray(orient.apply_zyx(array), dtype=np.float32)
-        return resample_to_spacing(oriented, spacing, data["spacing"], fill) if resample else oriented
+        return resample_to_spacing(oriented, spacing, model_spacing(spacing, data["spacing"]), fill) if resample else oriented
 
-    def own_range(domain: str) -> tuple[float, float]:
-        return intensity.input_range(sitk.GetArrayViewFromImage(images[domain]), domain_spec(config, domain))
+    def own_range(domain: str) -> intensity.IntensityMap:
+        return intensity.input_map(sitk.GetArrayViewFromImage(images[domain]), domain_spec(config, domain))
 
     restored = restored_target(config)
     ranges = {d: own_range(d) for d in images if d in domains and d != restored}
     if restored in images and restored in domains:
         # restoration: the target in the source's units, as inference reads the output (output_scale "input")
         ranges[restored] = ranges[data["source"]] if data["source"] in ranges else own_range(restored)
-    volumes = {d: to_model_grid(intensity.normalise(sitk.GetArrayViewFromImage(images[d]), *ranges[d]), fill=-1.0)
+    volumes = {d: to_model_grid(ranges[d].normalise(sitk.GetArrayViewFromImage(images[d])), fill=-1.0)
                for d in ranges}
     if mask_image is not None:
         mask = to_model_grid(sitk.GetArrayViewFromImage(mask_image).astype(np.float32), 0.0) > 0.5
@@ -130,7 +131,7 @@ def _cache_key(subject: Subject, domains: list[str], config: dict) -> str:
 def _load(path: Path, name: str) -> PreparedSubject:
     with np.load(path) as archive:
         volumes = {k.removeprefix("volume_"): archive[k] for k in archive.files if k.startswith("volume_")}
-        ranges = {d: tuple(r) for d, r in json.loads(str(archive["ranges"])).items()}
+        ranges = {d: intensity.IntensityMap.from_json(r) for d, r in json.loads(str(archive["ranges"])).items()}
         return PreparedSubject(name, volumes, archive["mask"], ranges)
 
 
@@ -140,7 +141,7 @@ def reference_ranges(subjects: list[PreparedSubject], config: dict, domains: lis
     for domain in domains:
         spec = domain_spec(config, domain)
         ranges = [s.ranges[domain] for s in subjects if domain in s.ranges]
-        offset, scale = (float(np.mean([r[0] for r in ranges])), float(np.mean([r[1] for r in ranges])))
+        offset, scale = (float(np.mean([r.offset for r in ranges])), float(np.mean([r.scale for r in ranges])))
         if spec["method"] == "percentile":
             spec["reference"] = [offset - scale, offset + scale]
         elif spec["method"] == "zscore":
@@ -162,3 +163,23 @@ def fit_prior_tables(subjects: list[PreparedSubject], directions: list[list[str]
             )
         tables[f"{source}->{target}"] = intensity_prior.fit_table(pairs)
     return tables
+
+
+def learn_histogram_landmarks(config: dict, subjects: list[Subject], domains: list[str]) -> None:
+    """Histogram standardisation (intensity.py): learn each such domain's landmarks on the training subjects and
+    write them into its normalisation spec, before any subject is normalised with it."""
+    data = config["data"]
+    for domain in domains:
+        spec = domain_spec(config, domain)
+        if spec["method"] != "histogram" or "landmarks" in spec:
+            continue
+        spec.setdefault("percentiles", list(HISTOGRAM_PERCENTILES))
+        foregrounds = [intensity.foreground_values(sitk.GetArrayViewFromImage(read_volume(s.files[domain])), spec)
+                       for s in subjects if domain in s.files]
+        if not foregrounds:
+            raise GANTranslateError(f"no training subject has a {domain} file to learn its histogram landmarks from")
+        spec["landmarks"], spec["reference"] = intensity.learn_landmarks(foregrounds, spec["percentiles"])
+        data["normalization_by_domain"][domain] = spec
+
+
+HISTOGRAM_PERCENTILES = (1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99)  # Nyúl-Udupa deciles with 1st and 99th

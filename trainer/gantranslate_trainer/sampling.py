@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from GANTranslateLib.translation import slice_numpy_axis
 
+from .appearance_augmentation import appearance_transforms, augment_appearance
 from .augmentation import augment
 from .export import directions
 from .preprocessing import PreparedSubject
@@ -48,6 +49,8 @@ def make_plan(config: dict, domains: list[str]) -> SamplingPlan:
 class TrainingSamples(Dataset):
     def __init__(self, subjects: list[PreparedSubject], plan: SamplingPlan, seed: int) -> None:
         self.subjects, self.plan, self.seed, self.epoch = subjects, plan, seed, 0
+        appearance = float(plan.augment.get("appearance", 0)) if plan.augment.get("enabled", True) else 0.0
+        self.appearance = appearance_transforms(appearance) if appearance else None
         self.targets_of: dict[str, list[str]] = {}  # multi: each source's targets, in direction order
         for source, target in plan.directions:
             self.targets_of.setdefault(source, []).append(target)
@@ -92,7 +95,8 @@ class TrainingSamples(Dataset):
             source, target = p.domains
             a = self._crop_pair(subject, position, source, None, rng)
             other_index = int(rng.choice(self.by_domain[target]))
-            b = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng)
+            b = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng,
+                                source_appearance=False)
             return {"source": a["source"], "target": b["source"]}
         # a source the subject has, then one of that source's directions (each uniformly)
         sources = [d for d in p.domains if d in subject.volumes and d in self.targets_of]
@@ -105,7 +109,8 @@ class TrainingSamples(Dataset):
         else:
             sample = self._crop_pair(subject, position, source, None, rng)
             other_index = int(rng.choice(self.by_domain[target]))
-            other = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng)
+            other = self._crop_pair(self.subjects[other_index], self._random_position(other_index, rng), target, None, rng,
+                                   source_appearance=False)
             sample["target"] = other["source"][-1:]
             sample["paired"] = torch.tensor(False)
         sample["source_domain"] = torch.tensor(p.domains.index(source))
@@ -122,7 +127,9 @@ class TrainingSamples(Dataset):
         return int(rng.integers(self.subjects[subject_index].mask.shape[self.plan.axis]))
 
     def _crop_pair(self, subject: PreparedSubject, position: int, source: str, target: str | None,
-                   rng: np.random.Generator) -> dict[str, torch.Tensor]:
+                   rng: np.random.Generator, source_appearance: bool = True) -> dict[str, torch.Tensor]:
+        """``source`` (with its neighbours) and ``target`` cropped at one place; ``source_appearance``: False
+        where the 'source' crop is really an unpaired target, whose appearance must stay as acquired."""
         p = self.plan
         if p.dims == 2:
             volume_axis_first = lambda a: np.moveaxis(a, p.axis, 0)  # noqa: E731
@@ -140,6 +147,8 @@ class TrainingSamples(Dataset):
         if tgt is not None:
             images.append(torch.from_numpy(crop(tgt, corner, p.crop, -1.0)))
         images = augment(images, p.augment, rng, fills=[-1.0] * len(images))
+        if self.appearance is not None and source_appearance:
+            images[0] = augment_appearance(images[0], self.appearance, rng)
         sample = {"source": images[0]}
         if tgt is not None:
             sample["target"] = images[1]

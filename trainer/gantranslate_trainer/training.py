@@ -6,6 +6,7 @@ import json
 import random
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,7 +24,7 @@ from .config import fingerprint, load_config, save_config
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
-from .preprocessing import fit_prior_tables, prepare_subject, reference_ranges
+from .preprocessing import fit_prior_tables, learn_histogram_landmarks, prepare_subject, reference_ranges
 from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
 from .validation import validate, validation_directions
@@ -121,16 +122,21 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         torch.cuda.set_device(device)
     seed_everything(config["seed"])
 
-    dataset = read_dataset(config["data"]["root"], config["validation"]["subjects"])
+    dataset = read_dataset(config["data"]["root"], config["validation"]["subjects"], inner=config["data"]["split"] == "inner")
     if config["model"] == "unified" and not config["data"]["domains"]:
         config["data"]["domains"] = dataset.domains
     domains = run_domains(config)
     made = (config["data"]["degradation"] or {}).get("to")  # made on the fly from a clean domain, not on disk
-    require_domains(dataset, [d for d in domains if d != made], paired=config["model"] == "pix2pix")
+    usable = require_domains(dataset, [d for d in domains if d != made], paired=config["model"] == "pix2pix")
+    left_out = [s.name for s in dataset.training if s not in usable]
+    if left_out and info.is_main and not quiet:
+        print(f"paired training: left out {len(left_out)} subject(s) without every domain: {', '.join(left_out)}")
+    dataset = replace(dataset, training=usable)
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / CONFIG_NAME)
     barrier(info)
+    learn_histogram_landmarks(config, dataset.training, domains)
     prepared = [prepare_subject(s, domains, config, run_dir / "cache" if config["data"]["cache"] else None)
                 for s in dataset.training]
     normalization = reference_ranges(prepared, config, domains)

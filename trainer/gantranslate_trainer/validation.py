@@ -9,6 +9,7 @@ import SimpleITK as sitk
 import torch
 
 from GANTranslateLib import metrics
+from GANTranslateLib.evaluation import on_common_scale
 from GANTranslateLib.image_io import read_volume
 from GANTranslateLib.model_card import ModelCard
 from GANTranslateLib.model_package import ModelPackage
@@ -54,9 +55,10 @@ def validate(generator: torch.nn.Module, card: ModelCard, subjects: list[Subject
                 image = read_volume(subject.files[source])
                 real = read_volume(subject.files[target])
                 result = translate_image(image, package, source, target, options, network=generator)
-                synthetic = sitk.GetArrayFromImage(result.image)
-                real_array = sitk.GetArrayFromImage(real).astype(np.float32)
-                scores = metrics.image_metrics(synthetic, real_array, subject_mask(subject, real), with_vif=False)
+                mask = subject_mask(subject, real)
+                synthetic = on_common_scale(sitk.GetArrayFromImage(result.image), mask, target)
+                real_array = on_common_scale(sitk.GetArrayFromImage(real).astype(np.float32), mask, target)
+                scores = metrics.image_metrics(synthetic, real_array, mask, with_vif=False)
                 per_direction.setdefault(f"{source}->{target}", []).append(scores)
     finally:
         generator.train(was_training)
