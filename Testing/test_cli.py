@@ -58,7 +58,7 @@ def test_predict_with_an_imported_reference_checkpoint(tmp_path: Path, t2_nrrd: 
 
 def test_models_list_and_info(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("GANTRANSLATE_MODELS", str(tmp_path))
-    make_package(tmp_path / "mine", id="my-model", training_data="one test subject")
+    make_package(tmp_path / "my-model", id="my-model", training_data="one test subject")
     assert main(["models", "list"]) == 0
     assert "my-model" in capsys.readouterr().out
     assert main(["models", "info", "my-model"]) == 0

@@ -118,7 +118,7 @@ def test_import_reference_state_dict(tmp_path: Path, arch: str, norm: str) -> No
 
 
 def test_registry_finds_by_id_and_skips_broken_packages(tmp_path: Path) -> None:
-    make_package(tmp_path / "good", id="good-model")
+    make_package(tmp_path / "good-model", id="good-model")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / CARD_NAME).write_text("{}")
     assert [p.card.id for p in list_packages([tmp_path])] == ["good-model"]

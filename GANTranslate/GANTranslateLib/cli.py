@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -27,6 +28,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("gantranslate: interrupted; nothing was written", file=sys.stderr)
         return EXIT_CANCELLED
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a full disk or a read-only folder where a write was not expected to fail
+        from .atomic_files import describe_write_error
+
+        where = Path(error.filename) if getattr(error, "filename", None) else Path.cwd() / "output"
+        print(f"gantranslate: error: {describe_write_error(error, where)}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import-pix2pix", help="convert a pytorch-CycleGAN-and-pix2pix generator to a package")
     imp.add_argument("checkpoint", type=Path, help="a *_net_G.pth (tensors only; never executed)")
-    imp.add_argument("-o", "--output", type=Path, required=True, help="package folder to write")
+    imp.add_argument("-o", "--output", type=Path, required=True, help="package folder to write (new or empty)")
+    imp.add_argument("--force", action="store_true", help="replace a model package already in that folder")
     imp.add_argument("--arch", required=True, help="resnet_9blocks, resnet_6blocks, unet_256 or unet_128 (the --netG used)")
     imp.add_argument("--source", required=True)
     imp.add_argument("--target", required=True)
@@ -127,16 +138,17 @@ def _positive_int(text: str) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import torch
 
-    from .image_io import check_writable, read_volume, write_volume_atomic
+    from .image_io import check_distinct, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
     from .translation import InferenceOptions, translate_image
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    output = check_writable(args.output)
+    output = check_writable(args.output, inputs=[args.input])
     if args.disagreement_map:
-        check_writable(args.disagreement_map)
+        check_writable(args.disagreement_map, inputs=[args.input])
+        check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
     image = read_volume(args.input)
     options = InferenceOptions(
@@ -154,8 +166,13 @@ def _predict(args: argparse.Namespace) -> int:
             write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
     finally:
         reporter.close()
+    for warning in result.warnings:
+        reporter.event("warning", message=warning)
+        if args.progress != "json":
+            print(f"gantranslate: warning: {warning}", file=sys.stderr)
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
-                   source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3))
+                   source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3),
+                   warnings=list(result.warnings))
     if args.progress != "json":
         print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
               f"{result.seconds:.1f} s)")
@@ -182,28 +199,38 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _models_list(args: argparse.Namespace) -> int:
-    from .model_registry import list_packages, model_folders
+    from .model_registry import model_folders, origin, scan
 
-    packages = list_packages()
+    listing = scan()
+    for problem in listing.problems:
+        print(f"gantranslate: note: {problem}", file=sys.stderr)
     if args.json:
-        print(json.dumps([dict(p.card.data, path=str(p.path)) for p in packages], indent=2))
+        print(json.dumps([dict(p.card.data, path=str(p.path), origin=origin(p.path.parent)) for p in listing.packages],
+                         indent=2))
         return 0
-    if not packages:
+    if not listing.packages:
         print("no models found in " + ", ".join(str(f) for f in model_folders()))
         return 0
-    rows = [("ID", "VERSION", "TASK", "MODE", "DIRECTIONS")]
-    for p in packages:
+    rows = [("ID", "VERSION", "TASK", "MODE", "FROM", "DIRECTIONS")]
+    for p in listing.packages:
         c = p.card
         directions = ", ".join(f"{s}->{t}" for s, t in c.directions)
-        rows.append((c.id, c.version, c.task, c.mode.upper(), directions))
+        rows.append((c.id, c.version, c.task, c.mode.upper(), origin(p.path.parent), directions))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    for hidden in listing.shadowed:
+        print(f"({hidden.card.id} in {hidden.path.parent} is shadowed by the {origin(_winner(listing, hidden).path.parent)} "
+              f"model of the same id, {_winner(listing, hidden).path})")
     return 0
 
 
+def _winner(listing, hidden):
+    return next(p for p in listing.packages if p.card.id == hidden.card.id)
+
+
 def _models_info(args: argparse.Namespace) -> int:
-    from .model_registry import find_package
+    from .model_registry import find_package, origin
 
     package = find_package(args.model)
     card = package.card
@@ -211,20 +238,41 @@ def _models_info(args: argparse.Namespace) -> int:
         print(card.to_json(), end="")
         return 0
     print(f"{card.name}  ({card.id} {card.version})")
-    print(f"  location:     {package.path}")
+    print(f"  location:     {package.path} ({origin(package.path.parent)})")
     print(f"  task:         {card.task}")
     print(f"  directions:   {', '.join(f'{s} -> {t}' for s, t in card.directions)}")
     geometry = f"2D, {card.slice_axis} slices" if card.mode == "2d" else f"3D patches {card.patch_size}"
-    print(f"  runs:         {geometry}, orientation {card.orientation}, spacing {card.spacing or 'as input'}")
+    spacing = "as input" if card.spacing is None else " x ".join("as input" if s is None else f"{s:g}" for s in card.spacing)
+    print(f"  runs:         {geometry}, orientation {card.orientation}, spacing {spacing}")
     print(f"  architecture: {card.architecture} {json.dumps(card.architecture_args)}")
     if card.has_intensity_prior:
         print("  input prior:  the source through a look-up table learned on the training data (one per direction)")
-    for key, label in (("training_data", "trained on"), ("metrics", "metrics"), ("license", "licence"),
-                       ("citation", "cite"), ("intended_use", "intended use")):
+    for key, label in (("training_data", "trained on"), ("license", "licence"), ("citation", "cite"),
+                       ("intended_use", "intended use")):
         if key in card.data:
-            value = card.data[key]
-            print(f"  {label + ':':13} {json.dumps(value) if isinstance(value, dict) else value}")
+            print(f"  {label + ':':13} {card.data[key]}")
+    for line in metric_lines(card.data.get("metrics", {})):
+        print(f"  {line}")
+    print("  (the whole card: gantranslate models info --json " + card.id + ")")
     return 0
+
+
+def metric_lines(metrics: dict) -> list[str]:
+    """The card's held-out scores, one readable line per direction."""
+    lines = []
+    for direction, summary in metrics.get("held_out_evaluation", {}).items():
+        found = summary.get("metrics", {})
+        if "psnr" not in found:
+            continue
+        text = f"held out:     {direction}: PSNR {found['psnr']['mean']:.2f} dB"
+        if "baseline_psnr" in found:
+            text += f" (look-up-table baseline {found['baseline_psnr']['mean']:.2f} dB)"
+        if "ssim" in found:
+            text += f", SSIM {found['ssim']['mean']:.3f}"
+        if "mae_hu" in found:
+            text += f", MAE {found['mae_hu']['mean']:.1f} HU"
+        lines.append(text + f", {summary.get('scored', '?')} subject(s)")
+    return lines
 
 
 def _models_install(args: argparse.Namespace) -> int:
@@ -251,8 +299,10 @@ def _models_compile(args: argparse.Namespace) -> int:
 
 
 def _import_pix2pix(args: argparse.Namespace) -> int:
+    from .model_package import check_package_target
     from .pix2pix_import import import_pix2pix
 
+    check_package_target(args.output, args.force)
     source_norm = None
     if args.source_window:
         source_norm = {"method": "window", "min": args.source_window[0], "max": args.source_window[1]}
@@ -261,7 +311,7 @@ def _import_pix2pix(args: argparse.Namespace) -> int:
         args.checkpoint, args.output, arch=args.arch, source=args.source, target=args.target, norm=args.norm,
         ngf=args.ngf, input_nc=args.input_nc, output_nc=args.output_nc, dropout=args.dropout,
         model_id=args.model_id, source_normalization=source_norm,
-        target_normalization={"method": "window", "min": low, "max": high}, axis=args.axis,
+        target_normalization={"method": "window", "min": low, "max": high}, axis=args.axis, force=args.force,
     )
     print(f"wrote model package {package.path} (id {package.card.id})")
     return 0

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,6 +25,11 @@ import torch
 from .errors import GANTranslateError
 
 Compiled = Callable[..., torch.Tensor]
+
+
+class CorruptCacheFile(RuntimeError):
+    """A cached compiled network that does not load (and has been deleted)."""
+
 DEFAULT_CACHE_LIMIT_MB = 2048
 PARTIAL_PREFIX = ".partial-"  # a compiled file being written (by this or another process)
 
@@ -97,7 +104,10 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], d
                     static_path: Path) -> Path:
     """Compile for every spatial size into ``dynamic_path``; where the network cannot be exported that
     way (a U-Net-256 narrows 256² to a single voxel), for the example's size only, into ``static_path``.
-    Written atomically; older files are pruned to the cache's size limit. Returns the file written."""
+    Written atomically; older files are pruned to the cache's size limit. Returns the file written.
+
+    The compiler runs in a child process: it writes and builds C++, and where that fails hard (a full disk
+    makes it abort the process) only the child dies, and the caller runs the network uncompiled."""
     limit = cache_limit_bytes()
     with torch.inference_mode(False), torch.no_grad():
         example = [tensor.clone() for tensor in example]  # ordinary tensors, not inference-mode ones
@@ -106,17 +116,29 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], d
         except Exception:  # torch raises several kinds for a violated shape constraint
             exported, path = torch.export.export(network, tuple(example)), static_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=PARTIAL_PREFIX, suffix=".pt2", dir=path.parent)
-        os.close(handle)
-        try:
-            torch._inductor.aoti_compile_and_package(exported, package_path=temporary,
-                                                     inductor_configs={"freezing": True})
+        with tempfile.TemporaryDirectory(prefix=PARTIAL_PREFIX, dir=path.parent) as scratch:
+            program, temporary = Path(scratch) / "exported.pt2", Path(scratch) / f"{PARTIAL_PREFIX}compiled.pt2"
+            torch.export.save(exported, str(program))
+            _compile_in_child(program, temporary)
             os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
     prune_cache(path, limit)
     return path
+
+
+_COMPILE_CHILD = """
+import sys, torch
+program = torch.export.load(sys.argv[1])
+torch._inductor.aoti_compile_and_package(program, package_path=sys.argv[2], inductor_configs={"freezing": True})
+"""
+
+
+def _compile_in_child(program: Path, output: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _COMPILE_CHILD, str(program), str(output)],
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not output.is_file():
+        lines = [line for line in (done.stderr or "").strip().splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"the compiler process ended with status {done.returncode}"
+        raise RuntimeError(reason)
 
 
 def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
@@ -136,8 +158,14 @@ def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
 
 
 def load_compiled(path: Path) -> Compiled:
-    """Load a compiled network and mark it as recently used, so that pruning spares it."""
-    compiled = torch._inductor.aoti_load_package(str(path))
+    """Load a compiled network and mark it as recently used, so that pruning spares it. A file that does
+    not load (cut short by a full disk, damaged) is deleted, so that the next use compiles it afresh."""
+    try:
+        compiled = torch._inductor.aoti_load_package(str(path))
+    except Exception as error:
+        path.unlink(missing_ok=True)
+        raise CorruptCacheFile(f"the compiled network {path} did not load ({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
+                               "it was deleted and will be compiled again") from None
     try:
         os.utime(path)
     except OSError:  # a read-only cache still serves

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import SimpleITK as sitk
 
+from .atomic_files import describe_write_error, publish_file, temporary_file
 from .errors import GANTranslateError
+from .nifti_check import check_nifti, is_nifti
 
 # Single-file formats only: a header + data pair could not be renamed into place atomically.
 WRITABLE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha")
@@ -24,6 +26,8 @@ def read_volume(path: str | os.PathLike) -> sitk.Image:
     path = Path(path)
     if not path.exists():
         raise GANTranslateError(f"input not found: {path} (check the path)")
+    if path.is_file() and is_nifti(path):
+        check_nifti(path)  # ITK would zero-fill a truncated file and zero NaN voxels without a word
     try:
         image = _read_dicom_folder(path) if path.is_dir() else sitk.ReadImage(str(path))
     except RuntimeError as error:
@@ -48,6 +52,10 @@ def _read_dicom_folder(folder: Path) -> sitk.Image:
 
 
 def _checked(image: sitk.Image, path: Path) -> sitk.Image:
+    if "complex" in image.GetPixelIDTypeAsString():
+        raise GANTranslateError(
+            f"{path} holds complex-valued voxels (raw MR data); give a magnitude image (e.g. the absolute value)"
+        )
     if image.GetNumberOfComponentsPerPixel() != 1:
         raise GANTranslateError(
             f"{path} has {image.GetNumberOfComponentsPerPixel()} components per voxel (RGB or vector image); "
@@ -75,9 +83,12 @@ def find_volume(folder: Path, stems: list[str]) -> Path | None:
     return None
 
 
-def check_writable(path: str | os.PathLike) -> Path:
-    """Fail before any work is done if the output cannot be written where and as asked."""
+def check_writable(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Fail before any work is done if the output cannot be written where and as asked, or would replace
+    one of the ``inputs`` (by whatever path it is named)."""
     path = Path(path)
+    if path.is_dir():
+        raise GANTranslateError(f"output {path} is a folder; give a file name such as {path / 'output.nii.gz'}")
     if full_suffix(path) not in WRITABLE_SUFFIXES:
         raise GANTranslateError(
             f"cannot write '{path.name}': use one of {', '.join(WRITABLE_SUFFIXES)} for the output file"
@@ -86,17 +97,63 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise GANTranslateError(f"output folder {path.parent} does not exist; create it first")
     if not os.access(path.parent, os.W_OK):
         raise GANTranslateError(f"output folder {path.parent} is not writable; choose another output path")
+    for given in inputs:
+        if same_file(path, Path(given)):
+            raise GANTranslateError(f"output {path} is the input {given}; the input is never overwritten: choose another output name")
     return path
 
 
-def write_volume_atomic(image: sitk.Image, path: str | os.PathLike, compress: bool = True) -> None:
-    """Write to a temporary file beside the target, then rename: a crash never leaves half a file."""
-    path = check_writable(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=full_suffix(path), dir=path.parent)
-    os.close(fd)
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same resolved path, or the same inode (a hard link)."""
+    if a.resolve() == b.resolve():
+        return True
     try:
-        sitk.WriteImage(image, tmp_name, useCompression=compress or path.name.endswith(".gz"))
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_distinct(paths: dict[str, str | os.PathLike | None]) -> None:
+    """Outputs given under several names (e.g. -o and --disagreement-map) must be different files."""
+    named = [(label, Path(p)) for label, p in paths.items() if p is not None]
+    for i, (label, path) in enumerate(named):
+        for other_label, other in named[i + 1:]:
+            if same_file(path, other):
+                raise GANTranslateError(f"{label} and {other_label} are the same file ({path}); give each its own name")
+
+
+def write_volume_atomic(image: sitk.Image, path: str | os.PathLike, compress: bool = True) -> None:
+    """Write to a temporary file beside the target, read it back and compare, then rename: a crash, a full
+    disk or a writer that fails without saying so (ITK's NIfTI writer on a full disk) never leaves a short
+    or wrong file under the real name."""
+    path = check_writable(path)
+    expected = sitk.GetArrayViewFromImage(image)
+    try:
+        temporary = temporary_file(path, full_suffix(path))
+    except OSError as error:
+        raise describe_write_error(error, path, expected.nbytes) from None
+    try:
+        sitk.WriteImage(image, str(temporary), useCompression=compress or path.name.endswith(".gz"))
+        _verify(temporary, image)
+        publish_file(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, (RuntimeError, OSError, _IncompleteWrite)):
+            raise describe_write_error(error, path, expected.nbytes) from None
         raise
+
+
+class _IncompleteWrite(Exception):
+    pass
+
+
+def _verify(written: Path, image: sitk.Image) -> None:
+    try:
+        if is_nifti(written):
+            check_nifti(written)
+        back = sitk.ReadImage(str(written))
+    except (GANTranslateError, RuntimeError) as error:
+        raise _IncompleteWrite(f"the written file does not read back: {error}") from None
+    if back.GetSize() != image.GetSize() or not np.array_equal(sitk.GetArrayViewFromImage(back),
+                                                                sitk.GetArrayViewFromImage(image)):
+        raise _IncompleteWrite("the written file does not read back as what was written")

@@ -6,6 +6,7 @@ A card is JSON, checked against ``model_card.schema.json`` (structure) and by :f
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,18 @@ RESTORATION_TASKS = ("denoising", "super-resolution")
 # Names only, so that reading cards (e.g. in Slicer's GUI) never imports torch; networks/ builds them.
 KNOWN_ARCHITECTURES = ("identity", "resnet_generator", "unet_generator")
 SCHEMA_PATH = Path(__file__).with_name("model_card.schema.json")
+# Each architecture's arguments: (type, low, high) for numbers, a tuple of choices otherwise. Bounds keep a
+# hostile or mistaken card from making the loader allocate without limit before the weights are compared.
+_INT, _BOOL = int, bool
+ARCHITECTURE_ARGS: dict[str, dict[str, Any]] = {
+    "unet_generator": {"input_nc": (_INT, 1, 64), "output_nc": (_INT, 1, 16), "num_downs": (_INT, 5, 10),
+                       "ngf": (_INT, 1, 256), "norm": ("batch", "instance", "none"), "dropout": (_BOOL,),
+                       "spatial_dims": (2, 3)},
+    "resnet_generator": {"input_nc": (_INT, 1, 64), "output_nc": (_INT, 1, 16), "ngf": (_INT, 1, 256),
+                         "n_blocks": (_INT, 0, 32), "norm": ("batch", "instance", "none"), "dropout": (_BOOL,),
+                         "spatial_dims": (2, 3)},
+    "identity": {"input_nc": (_INT, 1, 64), "output_nc": (1,), "spatial_dims": (2, 3)},
+}
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +153,14 @@ class ModelCard:
         default = -1024.0 if is_ct_domain(domain) else 0.0
         return float(self.data.get("background", {}).get(domain, default))
 
+    def output_limits(self, domain: str) -> tuple[float | None, float | None]:
+        """The physical range of the domain's values that outputs are clamped to: the card's
+        ``output_limits``, else air (-1024 HU) as the floor for CT, else none."""
+        limits = self.data.get("output_limits", {}).get(domain)
+        if limits is not None:
+            return float(limits[0]), float(limits[1])
+        return (-1024.0, None) if is_ct_domain(domain) else (None, None)
+
     def domain_index(self, domain: str) -> int:
         return self.domains.index(domain)
 
@@ -164,8 +185,24 @@ def is_ct_domain(domain: str) -> bool:
     return domain.upper() in CT_DOMAINS
 
 
+def _non_finite(value: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinite number in a JSON value, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "(top level)"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _non_finite(item, f"{path}/{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 def parse_card(data: Any, where: str = "model card") -> ModelCard:
     """Validate a card's structure and consistency; raise one precise error."""
+    bad = _non_finite(data)
+    if bad is not None:
+        raise GANTranslateError(f"{where} holds a non-finite number (NaN or infinity) at '{bad}'; every number in a "
+                                "card must be finite: fix the card")
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
@@ -177,6 +214,23 @@ def parse_card(data: Any, where: str = "model card") -> ModelCard:
     card = ModelCard(data)
     check_semantics(card, where)
     return card
+
+
+def check_architecture_args(name: str, args: dict[str, Any], fail) -> None:
+    """Every argument known to the architecture, of the right type and within its bounds."""
+    allowed = ARCHITECTURE_ARGS[name]
+    for key, value in args.items():
+        if key not in allowed:
+            fail(f"architecture.args.{key} is not an argument of {name} (it takes {', '.join(allowed)})")
+        rule = allowed[key]
+        if rule[0] is _INT:
+            if not isinstance(value, int) or isinstance(value, bool) or not rule[1] <= value <= rule[2]:
+                fail(f"architecture.args.{key} must be a whole number from {rule[1]} to {rule[2]}, not {value!r}")
+        elif rule[0] is _BOOL:
+            if not isinstance(value, bool):
+                fail(f"architecture.args.{key} must be true or false, not {value!r}")
+        elif value not in rule or isinstance(value, bool):
+            fail(f"architecture.args.{key} must be one of {', '.join(map(str, rule))}, not {value!r}")
 
 
 def check_semantics(card: ModelCard, where: str) -> None:
@@ -193,6 +247,7 @@ def check_semantics(card: ModelCard, where: str) -> None:
         fail(f"normalization has no entry for domain(s) {', '.join(missing)}")
     if card.architecture not in KNOWN_ARCHITECTURES:
         fail(f"unknown architecture '{card.architecture}' (known: {', '.join(KNOWN_ARCHITECTURES)})")
+    check_architecture_args(card.architecture, card.architecture_args, fail)
     dims = card.architecture_args.get("spatial_dims", 2)
     if card.mode == "2d" and dims != 2:
         fail(f"mode 2d needs architecture.args.spatial_dims 2, not {dims}")
@@ -217,5 +272,8 @@ def check_semantics(card: ModelCard, where: str) -> None:
                 fail(f"normalization.{domain}: percentiles, landmarks and reference must have one length each")
             if any(min(b - a for a, b in zip(spec[k], spec[k][1:])) <= 0 for k in ("percentiles", "landmarks", "reference")):
                 fail(f"normalization.{domain}: percentiles, landmarks and reference must each increase")
+    for domain, (low, high) in card.data.get("output_limits", {}).items():
+        if domain not in card.domains or not low < high:
+            fail(f"output_limits.{domain} must name one of the domains {card.domains} and give [low, high] with low < high")
     if card.data["architecture"].get("residual") == "prior" and not card.has_intensity_prior:
         fail("architecture.residual 'prior' needs an intensity_prior entry")

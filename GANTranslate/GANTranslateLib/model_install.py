@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import urllib.request
 import zipfile
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import GANTranslateError
-from .model_package import CARD_NAME, load_package
+from .atomic_files import describe_write_error, publish_folder
+from .model_package import CARD_NAME, is_model_package, load_package
 from .model_registry import user_models_folder
 
 
@@ -31,7 +33,14 @@ def sha256_of(path: Path) -> str:
 def install_model(source: str, sha256: Optional[str] = None, models_folder: Optional[Path] = None) -> str:
     """Install and return the model id. ``source``: a package folder, a .zip file, or an http(s)/file URL."""
     destination_root = Path(models_folder or user_models_folder())
-    destination_root.mkdir(parents=True, exist_ok=True)
+    try:
+        destination_root.mkdir(parents=True, exist_ok=True)
+        return _install(source, sha256, destination_root)
+    except OSError as error:
+        raise describe_write_error(error, destination_root / "model package") from None
+
+
+def _install(source: str, sha256: Optional[str], destination_root: Path) -> str:
     with tempfile.TemporaryDirectory(dir=destination_root, prefix=".install-") as scratch:
         scratch = Path(scratch)
         if "://" in source:
@@ -49,15 +58,24 @@ def install_model(source: str, sha256: Optional[str] = None, models_folder: Opti
             package_dir = _unpack(Path(source), scratch / "unpacked", sha256)
         else:
             raise GANTranslateError(f"{source} is not a model folder, .zip file or URL")
+        check_regular_files(package_dir)
         package = load_package(package_dir)  # validates the card
         package.build_network()  # and that the weights match it
         staged = scratch / "staged"
-        shutil.copytree(package_dir, staged)
-        final = destination_root / package.card.id
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staged, final)
+        staged.mkdir()
+        for entry in package_dir.iterdir():
+            shutil.copyfile(entry, staged / entry.name, follow_symlinks=False)
+        # installing a newer version of a model replaces the installed package, never a folder of other files
+        publish_folder(staged, destination_root / package.card.id, force=True, is_replaceable=is_model_package)
         return package.card.id
+
+
+def check_regular_files(package_dir: Path) -> None:
+    """A package is plain files: a link could make the install copy files from anywhere on the disk."""
+    for entry in package_dir.iterdir():
+        if entry.is_symlink() or not entry.is_file():
+            kind = "a symbolic link" if entry.is_symlink() else "not a plain file"
+            raise GANTranslateError(f"{entry} is {kind}; a model package holds plain files only, nothing installed")
 
 
 def _unpack(archive: Path, target: Path, sha256: Optional[str]) -> Path:
@@ -66,10 +84,12 @@ def _unpack(archive: Path, target: Path, sha256: Optional[str]) -> Path:
         raise GANTranslateError(f"{archive.name} does not match the expected sha256; it was deleted, nothing installed")
     try:
         with zipfile.ZipFile(archive) as bundle:
-            for member in bundle.namelist():
-                resolved = (target / member).resolve()
-                if not str(resolved).startswith(str(target.resolve())):
-                    raise GANTranslateError(f"{archive.name} contains an unsafe path ({member}); not installed")
+            for info in bundle.infolist():
+                resolved = (target / info.filename).resolve()
+                if not resolved.is_relative_to(target.resolve()):
+                    raise GANTranslateError(f"{archive.name} contains an unsafe path ({info.filename}); not installed")
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    raise GANTranslateError(f"{archive.name} contains a symbolic link ({info.filename}); not installed")
             bundle.extractall(target)
     except zipfile.BadZipFile:
         raise GANTranslateError(f"{archive.name} is not a zip archive of a model package") from None

@@ -1,7 +1,15 @@
-"""Where models live: a per-user folder and the models bundled with the extension."""
+"""Where models live, and the one rule that finds a model by id.
+
+Models live in the user's folder (``$GANTRANSLATE_MODELS`` or ``~/.gantranslate/models``, searched first,
+so a user can override a bundled model) and in the folder bundled with the extension. A model is found by
+id only in a folder named exactly as its card's id: a folder whose name and card disagree could otherwise
+pass for another model, so it is never used by id (``models list`` names it). ``models list``,
+``models info``, ``predict`` and the Slicer module all resolve through :func:`find_package`'s rule.
+"""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GANTranslateError
@@ -20,23 +28,53 @@ def model_folders() -> list[Path]:
     return [user_models_folder(), BUNDLED_MODELS]
 
 
-def list_packages(folders: list[Path] | None = None) -> list[ModelPackage]:
-    """Every valid package in the folders; the first of two with the same id wins."""
-    found: dict[str, ModelPackage] = {}
+def origin(folder: Path) -> str:
+    """'bundled' or 'user' for the standard folders; the folder itself otherwise."""
+    if folder.resolve() == BUNDLED_MODELS.resolve():
+        return "bundled"
+    if folder.resolve() == user_models_folder().resolve():
+        return "user"
+    return str(folder)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the model folders hold: the packages that win, the ones they shadow, and the unusable."""
+    packages: list[ModelPackage]  # one per id, by the search order, sorted by id
+    shadowed: list[ModelPackage]  # same id as a package earlier in the search order
+    problems: list[str]  # folders that hold no usable package, and why
+
+
+def scan(folders: list[Path] | None = None) -> Listing:
+    winners: dict[str, ModelPackage] = {}
+    shadowed, problems = [], []
     for folder in folders or model_folders():
         if not folder.is_dir():
             continue
         for card in sorted(folder.glob(f"*/{CARD_NAME}")):
             try:
                 package = load_package(card.parent)
-            except GANTranslateError:
-                continue  # a broken package elsewhere must not hide the good ones; 'models info' explains
-            found.setdefault(package.card.id, package)
-    return sorted(found.values(), key=lambda p: p.card.id)
+            except GANTranslateError as error:
+                problems.append(str(error))  # a broken package must not hide the good ones
+                continue
+            if package.card.id != card.parent.name:
+                problems.append(_misnamed(package))
+                continue
+            if package.card.id in winners:
+                shadowed.append(package)
+            else:
+                winners[package.card.id] = package
+    return Listing(sorted(winners.values(), key=lambda p: p.card.id), shadowed, problems)
+
+
+def list_packages(folders: list[Path] | None = None) -> list[ModelPackage]:
+    """Every usable package, one per id: the one :func:`find_package` would return."""
+    return scan(folders).packages
 
 
 def find_package(name: str | os.PathLike, folders: list[Path] | None = None) -> ModelPackage:
-    """A package by path, or by id in the model folders."""
+    """A package by path (any folder the user names), or by id: the first folder of the search order that
+    holds a folder of that name whose card has that id."""
     path = Path(name)
     if path.exists():
         return load_package(path)
@@ -44,11 +82,16 @@ def find_package(name: str | os.PathLike, folders: list[Path] | None = None) -> 
     for folder in searched:
         candidate = folder / str(name)
         if (candidate / CARD_NAME).is_file():
-            return load_package(candidate)
-    for package in list_packages(searched):
-        if package.card.id == str(name):
+            package = load_package(candidate)
+            if package.card.id != candidate.name:
+                raise GANTranslateError(_misnamed(package))
             return package
     raise GANTranslateError(
         f"model '{name}' not found as a path or id in {', '.join(str(f) for f in searched)}; "
         "run 'gantranslate models list' to see the installed models"
     )
+
+
+def _misnamed(package: ModelPackage) -> str:
+    return (f"{package.path} holds model '{package.card.id}', not '{package.path.name}': a model is found by id only "
+            f"in a folder of that name; rename the folder to '{package.card.id}' (or give its path with -m)")

@@ -14,7 +14,8 @@ from typing import Optional
 
 import torch
 
-from .compiled_network import Compiled, artifact_paths, compile_network, compiler_available, load_compiled, network_key
+from .compiled_network import (Compiled, CorruptCacheFile, artifact_paths, compile_network, compiler_available, load_compiled,
+                               network_key)
 from .device import cpu_has_fast_bf16
 from .errors import GANTranslateError
 from .intensity_prior import with_prior
@@ -131,10 +132,16 @@ class NetworkRunner:
         """Load the compiled network (compiling it first if not cached); any failure leaves this shape
         eager, with a warning, for a compiler problem must never cost the user their result."""
         try:
+            if cached is not None:
+                try:
+                    compiled = load_compiled(cached)
+                except CorruptCacheFile as error:
+                    log.warning("gantranslate: %s", error)
+                    cached = None
             if cached is None:
                 self.progress("compiling", 0, 1)  # once per model and precision, then cached
                 cached = compile_network(self.network, inputs, *paths)
-            compiled = load_compiled(cached)
+                compiled = load_compiled(cached)
         except Exception as error:
             log.warning("gantranslate: running the network uncompiled (compiling failed: %s)", _first_line(error))
             return

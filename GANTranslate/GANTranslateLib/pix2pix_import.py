@@ -63,6 +63,7 @@ def import_pix2pix(
     axis: str = "axial",
     orientation: str = "LPS",
     license: str = "unknown (imported checkpoint; ask its author)",
+    force: bool = False,
 ) -> ModelPackage:
     if arch not in REFERENCE_ARCHITECTURES:
         raise GANTranslateError(f"unknown --arch '{arch}' (use {', '.join(REFERENCE_ARCHITECTURES)})")
@@ -97,4 +98,4 @@ def import_pix2pix(
         "training_data": "unknown (imported)",
         "license": license,
     }
-    return save_package(output, card, network)
+    return save_package(output, card, network, force=force)

@@ -50,6 +50,7 @@ class TranslationResult:
     device: str
     seconds: float
     disagreement: Optional[sitk.Image] = None  # |prediction - mirrored prediction|, in the output's units
+    warnings: tuple[str, ...] = ()  # what the user should know about this result (input guard, flat input)
 
 
 def default_batch_size(device: torch.device, mode: str) -> int:
@@ -127,6 +128,8 @@ def translate_image(
     flat = image.GetDimension() == 2
     volume_image = sitk.JoinSeries(image) if flat else image
     voxels = sitk.GetArrayViewFromImage(volume_image)
+    warnings = list(flat_input_warnings(voxels))
+    check_output_type(voxels.dtype, card, target, options.output_dtype)
     in_spec, out_spec = card.normalization(source), card.normalization(target)
     in_map = intensity.input_map(voxels, in_spec)
 
@@ -151,9 +154,9 @@ def translate_image(
         predicted = _run(model_input, prepare, forward, card, options, mode, flat, device,
                          _pass_progress(progress, 0, passes), cancel)
         if options.disagreement:
-            lr_axis = 2 if flat else 2 - next(i for i, letter in enumerate(card.orientation) if letter in "LR")
-            mirrored = np.flip(_run(np.flip(model_input, lr_axis), prepare, forward, card, options, mode, flat, device,
-                                    _pass_progress(progress, 1, passes), cancel), lr_axis)
+            axis = mirror_axis(card, options, mode, flat)
+            mirrored = np.flip(_run(np.flip(model_input, axis), prepare, forward, card, options, mode, flat, device,
+                                    _pass_progress(progress, 1, passes), cancel), axis)
             difference = np.abs(predicted - mirrored)
             predicted = (predicted + mirrored) / 2
     except torch.cuda.OutOfMemoryError:
@@ -176,8 +179,42 @@ def translate_image(
     if intensity.keeps_zero_background(in_spec):
         # A skull-stripped (zero-background) input: what was background stays background.
         result[voxels == 0] = card.background(target)
+    low, high = card.output_limits(target)
+    if low is not None or high is not None:
+        np.clip(result, low, high, out=result)  # e.g. no synthetic CT below air
     output = _to_image(result, image, flat, options.output_dtype)
-    return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement)
+    return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement,
+                             tuple(warnings))
+
+
+def flat_input_warnings(voxels: np.ndarray) -> list[str]:
+    """A volume with no contrast to translate: the network would invent structure from nothing."""
+    low, high = float(voxels.min()), float(voxels.max())
+    if low == high:
+        return [f"the input is constant (every voxel {low:g}): there is nothing to translate, and the output is "
+                "invented; check that the right volume was chosen"]
+    return []
+
+
+def check_output_type(input_dtype: np.dtype, card: ModelCard, target: str, output_dtype: str) -> None:
+    """Before any work: an unsigned input type cannot hold an output with negative values (CT in HU)."""
+    low, _ = card.output_limits(target)
+    if output_dtype == "input" and input_dtype.kind == "u" and low is not None and low < 0:
+        raise GANTranslateError(f"the input is stored as {input_dtype} (no negative values) but {target} reaches "
+                                f"{low:g}; use --output-dtype float32")
+
+
+def mirror_axis(card: ModelCard, options: InferenceOptions, mode: str, flat: bool) -> int:
+    """The numpy axis of the left-right mirror for the disagreement map; a slice-wise model that slices
+    along left-right (sagittal) is mirrored front-back instead, for a mirror along its own slice axis
+    would give it the very same slices and a map of zeros."""
+    if flat:
+        return 2
+    axis_of = lambda letters: 2 - next(i for i, letter in enumerate(card.orientation) if letter in letters)  # noqa: E731
+    lr = axis_of("LR")
+    if mode == "slice" and lr == slice_numpy_axis(card.orientation, options.axis or card.slice_axis):
+        return axis_of("PA")
+    return lr
 
 
 def _pass_progress(progress: ProgressCallback, index: int, passes: int) -> ProgressCallback:
@@ -222,6 +259,12 @@ def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtyp
         dtype = sitk.GetArrayViewFromImage(reference).dtype
         if dtype.kind in "iu":
             info = np.iinfo(dtype)
+            outside = np.count_nonzero((result < info.min - 0.5) | (result > info.max + 0.5))
+            if outside > 0.001 * result.size:
+                raise GANTranslateError(
+                    f"the output ranges {result.min():.4g} to {result.max():.4g}, but the input's {dtype} voxels hold "
+                    f"{info.min} to {info.max}: {100 * outside / result.size:.1f} % would saturate; use --output-dtype float32"
+                )
             result = np.clip(np.rint(result), info.min, info.max).astype(dtype)
         else:
             result = result.astype(dtype)

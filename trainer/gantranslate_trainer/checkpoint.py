@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from GANTranslateLib.atomic_files import describe_write_error, publish_file, temporary_file
 from GANTranslateLib.errors import GANTranslateError
 
 
@@ -37,15 +38,29 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:
-    """Write beside the target and rename, so a kill at any moment leaves the old or the new file whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    """Write beside the target and rename, so a kill at any moment leaves the old or the new file whole; a
+    full disk is one line naming the folder, and the previous checkpoint stays."""
+    tmp = temporary_file(path, ".partial")
     try:
         torch.save(state, tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        publish_file(tmp, path)
+    except (OSError, RuntimeError) as error:  # torch.save reports a failed write as a RuntimeError
+        raise describe_write_error(error, path, _tensor_bytes(state)) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _tensor_bytes(value: Any) -> int:
+    """Roughly how large a checkpoint will be: its tensors' bytes."""
+    if isinstance(value, torch.Tensor):
+        return value.nelement() * value.element_size()
+    if isinstance(value, dict):
+        return sum(_tensor_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in value)
+    return 0
 
 
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from typing import Optional, Sequence
 
 import torch
 
+from GANTranslateLib.atomic_files import describe_write_error
 from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.model_package import check_package_target
 
 from .checkpoint import load_checkpoint
 from .config import load_config
@@ -38,9 +40,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run.set_defaults(run=_train)
     export = commands.add_parser("export", help="write a run's generator as a model package")
     export.add_argument("run_dir", type=Path)
-    export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write")
-    export.add_argument("--checkpoint", choices=["best", "last"], default="best",
-                        help="best validation checkpoint (default; falls back to last when there is none)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write (new or empty)")
+    export.add_argument("--force", action="store_true", help="replace a model package already in that folder")
+    export.add_argument("--checkpoint", choices=["last", "best"], default="last",
+                        help="last (default): the end of training; best: the checkpoint that scored best on the "
+                             "run's validation subjects, which makes those subjects' scores optimistic (it falls "
+                             "back to last when there is none)")
     export.add_argument("--weights-dtype", choices=["float32", "float16"], default="float32",
                         help="float16 halves the package; evaluate the exported package, not the run, to see its effect")
     export.add_argument("--evaluation", type=Path, help="a summary.json from 'gantranslate evaluate' to record in the card")
@@ -71,6 +76,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("gantranslate-train: interrupted; resume with --resume RUN_DIR from the last checkpoint", file=sys.stderr)
         return 130
+    except OSError as error:  # a full disk or a read-only folder, wherever the run writes
+        where = Path(error.filename) if getattr(error, "filename", None) else Path.cwd() / "run"
+        print(f"gantranslate-train: error: {describe_write_error(error, where)}", file=sys.stderr)
+        return 1
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -110,8 +119,11 @@ def _degrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Path | None = None,
-               weights_dtype: str = "float32"):
+def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Path | None = None,
+               weights_dtype: str = "float32", force: bool = False):
+    check_package_target(output, force)
+    if not (run_dir / CONFIG_NAME).is_file():
+        raise GANTranslateError(f"{run_dir} is not a run folder (no {CONFIG_NAME}); give the folder a training run wrote")
     config = load_config(run_dir / CONFIG_NAME)
     path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
     state = load_checkpoint(path, torch.device("cpu"))
@@ -120,18 +132,19 @@ def export_run(run_dir: Path, output: Path, which: str = "best", evaluation: Pat
         config["data"]["domains"] = domains
     model = build_model(config, domains)
     model.load_state_dict(state["model"])
-    best = json.loads(state["best"])
+    # the exported checkpoint's own validation scores, never another step's
+    scores = json.loads(state["best"] if path.name == BEST else state.get("latest", "{}"))
     metrics = None
-    if "step" in best:
-        metrics = {"validation": best, "checkpoint": path.name}
+    if scores.get("step") == state["step"]:
+        metrics = {"validation": scores, "checkpoint": path.name}
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
     card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)))
-    return export_package(card, model.export_generator().eval(), output, weights_dtype)
+    return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 
 def _export(args: argparse.Namespace) -> int:
-    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype)
+    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype, args.force)
     print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
     return 0
 

@@ -199,6 +199,33 @@ def check(config: dict) -> None:
             fail(f"train.{key} must be a positive integer, not {train[key]!r}")
     if not 0 <= train["decay_start"] <= train["steps"]:
         fail("train.decay_start must lie between 0 and train.steps")
+    for key, low, high in (("lr", 0, 1), ("beta1", 0, 1)):
+        if not _is_number(train[key]) or not (low < train[key] < high if key == "lr" else low <= train[key] < high):
+            fail(f"train.{key} must be a number {'above' if key == 'lr' else 'from'} {low} and below {high}, not {train[key]!r}")
+    for key, value in loss.items():
+        if key != "gan" and (not _is_number(value) or value < 0):
+            fail(f"loss.{key} is a weight: a number of at least 0, not {value!r}")
+    _check_generator(config, fail)
+
+
+def _check_generator(config: dict, fail) -> None:
+    """The generator's arguments as a model card will state them, and a crop it can take (a U-Net halves
+    its input num_downs times), checked before any data is read."""
+    from GANTranslateLib.model_card import ARCHITECTURE_ARGS, check_architecture_args
+
+    spec = config["network"]["generator"]
+    if spec["name"] not in ARCHITECTURE_ARGS or spec["name"] == "identity":
+        fail(f"network.generator.name must be unet_generator or resnet_generator, not {spec['name']!r}")
+    if not isinstance(spec["args"], dict):
+        fail(f"network.generator.args must be a mapping, not {spec['args']!r}")
+    check_architecture_args(spec["name"], spec["args"], lambda message: fail(message.replace("architecture.", "network.generator.")))
+    divisor = 2 ** spec["args"].get("num_downs", 8) if spec["name"] == "unet_generator" else 4
+    crop = config["data"]["crop"]
+    if not all(isinstance(c, int) and c > 0 for c in crop):
+        fail(f"data.crop must be whole numbers of voxels, not {crop!r}")
+    if any(c % divisor for c in crop):
+        fail(f"data.crop {crop} must be a multiple of {divisor} for this generator "
+             f"({'2 ** num_downs' if spec['name'] == 'unet_generator' else 'two halvings'}): change the crop or num_downs")
 
 
 def _is_number(value: Any) -> bool:

@@ -73,5 +73,6 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
     return parse_card(card, f"card for run of {model_id}")
 
 
-def export_package(card: ModelCard, generator: nn.Module, output: Path, weights_dtype: str = "float32") -> ModelPackage:
-    return save_package(output, card, generator, weights_dtype)
+def export_package(card: ModelCard, generator: nn.Module, output: Path, weights_dtype: str = "float32",
+                   force: bool = False) -> ModelPackage:
+    return save_package(output, card, generator, weights_dtype, force)

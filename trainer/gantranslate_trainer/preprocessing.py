@@ -47,6 +47,18 @@ def same_grid(a: sitk.Image, b: sitk.Image) -> bool:
             and np.allclose(a.GetDirection(), b.GetDirection(), atol=GRID_TOLERANCE))
 
 
+def grid_difference(image: sitk.Image, reference: sitk.Image) -> str:
+    """What differs between two grids, in words: only the properties that differ, with their values."""
+    rounded = lambda values: tuple(round(float(v), 4) for v in values)  # noqa: E731
+    parts = []
+    for name, get in (("size", sitk.Image.GetSize), ("spacing", sitk.Image.GetSpacing),
+                      ("origin", sitk.Image.GetOrigin), ("direction", sitk.Image.GetDirection)):
+        a, b = get(image), get(reference)
+        if rounded(a) != rounded(b) or (name == "size" and a != b):
+            parts.append(f"{name} {rounded(a)} vs {rounded(b)}")
+    return "; ".join(parts) or "by less than 1e-4"
+
+
 def prepare_subject(subject: Subject, domains: list[str], config: dict, cache_dir: Path | None) -> PreparedSubject:
     key = _cache_key(subject, domains, config)
     cached = cache_dir / f"{subject.name}-{key}.npz" if cache_dir else None
@@ -79,11 +91,12 @@ def _prepare(subject: Subject, domains: list[str], config: dict) -> PreparedSubj
         if not same_grid(image, reference):
             raise GANTranslateError(
                 f"subject {subject.name}: the {domain} grid differs from {reference_domain} "
-                f"(size {image.GetSize()} vs {reference.GetSize()}); resample the subject's images onto one grid first"
+                f"({grid_difference(image, reference)}); resample the subject's images onto one grid first"
             )
     mask_image = read_volume(subject.mask) if subject.mask else None
     if mask_image is not None and not same_grid(mask_image, reference):
-        raise GANTranslateError(f"subject {subject.name}: mask grid differs from the images; resample it onto them")
+        raise GANTranslateError(f"subject {subject.name}: the mask grid differs from the images "
+                                f"({grid_difference(mask_image, reference)}); resample it onto them")
     direction = np.asarray(reference.GetDirection()).reshape(3, 3)
     orient = Reorientation.between(direction, data["orientation"])
     spacing = orient.spacing(reference.GetSpacing())

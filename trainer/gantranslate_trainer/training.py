@@ -162,7 +162,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     runner = DistributedDataParallel(model, find_unused_parameters=True) if info.enabled else model
 
-    step, best = 0, {"psnr": -float("inf")}
+    step, best, latest = 0, {"psnr": -float("inf")}, {}  # latest: the scores of the last validation
     if resume:
         state = load_checkpoint(run_dir / LAST, device)
         if state["fingerprint"] != fingerprint(config):
@@ -173,7 +173,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         scaler.load_state_dict(state["scaler"])
         model.load_extra_state(state["extra"], device)
         set_rng_state(state["rng"][info.rank] if isinstance(state["rng"], list) else state["rng"])
-        step, best = state["step"], json.loads(state["best"])
+        step, best, latest = state["step"], json.loads(state["best"]), json.loads(state.get("latest", "{}"))
 
     log = RunLog(run_dir, enabled=info.is_main)
     epoch_order: dict[int, list[int]] = {}
@@ -201,7 +201,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                 "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "scaler": scaler.state_dict(),
                 "extra": model.extra_state(), "rng": states if info.enabled else states[0],
-                "best": json.dumps(best), "normalization": json.dumps(normalization), "domains": domains,
+                "best": json.dumps(best), "latest": json.dumps(latest), "normalization": json.dumps(normalization), "domains": domains,
             }, path)
 
     progress = _progress_bar(step, t["steps"], quiet or not info.is_main)
@@ -230,6 +230,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
                 scores = validate(model.export_generator(), card, dataset.validation,
                                   validation_directions(config, domains), device, config["validation"]["batch_size"])
                 log.scalars(step, _flat(scores), kind="validation")
+                latest = {"step": step, **scores} if scores else {}
                 if scores and scores["psnr"] > best["psnr"]:
                     best, improved = {"step": step, **scores}, [True]
             if info.enabled:  # every rank takes part in the checkpoint's collective
