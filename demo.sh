@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/gantranslate ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # CPU PyTorch; with an NVIDIA GPU install your CUDA build of torch into .venv first (README).
   .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q torch==2.13.0
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -e .  # the engine and its command line; the tests need ".[test]"
 fi
 bin=.venv/bin
 sample=Resources/SampleData

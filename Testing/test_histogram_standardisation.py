@@ -59,11 +59,13 @@ def test_a_linear_map_is_the_offset_and_scale_of_before() -> None:
     np.testing.assert_array_equal(mapping.normalise(volume), intensity.normalise(volume, 100.0, 400.0))
 
 
-def test_a_volume_without_spread_is_refused_in_one_line() -> None:
+def test_a_volume_without_positive_values_is_refused_and_coinciding_percentiles_are_moved_apart() -> None:
     spec = {"method": "histogram", "mask": "nonzero", "percentiles": PERCENTILES, "landmarks": list(np.linspace(-0.8, 0.6, 11)),
             "reference": list(np.linspace(10, 500, 11))}
-    with pytest.raises(GANTranslateError, match="too few or not positive"):
-        intensity.input_map(np.full((4, 4, 4), 7, np.float32), spec)
+    with pytest.raises(GANTranslateError, match="not positive"):
+        intensity.input_map(np.full((4, 4, 4), -7, np.float32), spec)
+    constant = intensity.input_map(np.full((4, 4, 4), 7, np.float32), spec)  # coinciding percentiles, moved apart
+    assert np.all(np.diff(constant.points) > 0)
 
 
 def test_a_card_whose_landmarks_do_not_increase_is_refused() -> None:

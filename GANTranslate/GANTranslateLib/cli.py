@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "two predictions differ per voxel (output units): high values mark voxels not to trust")
     predict.add_argument("--progress", choices=["auto", "bar", "json", "none"], default="auto")
     predict.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: all cores)")
+    predict.add_argument("--force", action="store_true",
+                         help="translate even an input the input guard refuses (e.g. what looks like a CT given to an MR model)")
     predict.set_defaults(run=_predict)
 
     models = commands.add_parser("models", help="list or inspect installed models")
@@ -155,7 +157,7 @@ def _predict(args: argparse.Namespace) -> int:
         mode=args.mode, axis=args.axis, batch_size=args.batch_size,
         patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
         device=args.device, precision=args.precision, compile=args.compile, output_dtype=args.output_dtype,
-        disagreement=args.disagreement_map is not None,
+        disagreement=args.disagreement_map is not None, force=args.force,
     )
     reporter = make_reporter(args.progress)
     try:
@@ -209,7 +211,9 @@ def _models_list(args: argparse.Namespace) -> int:
                          indent=2))
         return 0
     if not listing.packages:
-        print("no models found in " + ", ".join(str(f) for f in model_folders()))
+        print("no models found in " + ", ".join(str(f) for f in model_folders() if f.is_dir() or f == model_folders()[0]))
+        print("install one with 'gantranslate models install PACKAGE' (the bundled models come with the Slicer "
+              "extension and the source tree, not with the wheel)")
         return 0
     rows = [("ID", "VERSION", "TASK", "MODE", "FROM", "DIRECTIONS")]
     for p in listing.packages:

@@ -89,18 +89,33 @@ class IntensityMap:
 
 
 def foreground_mask(volume: np.ndarray, how: str = "nonzero") -> np.ndarray:
-    """Voxels that belong to the subject, for intensity statistics."""
+    """Voxels that belong to the subject, for intensity statistics. ``core``: Otsu's foreground within the
+    central half of its bounding box, so that a head with its skull and scalp and a skull-stripped brain
+    are both measured on the brain (scalp fat would otherwise set a skull-on scan's top percentile)."""
     if how == "all":
         return np.ones(volume.shape, dtype=bool)
     if how == "nonzero":
         return volume != 0
-    if how == "otsu":
+    if how in ("otsu", "core"):
         from skimage.filters import threshold_otsu
 
         if np.ptp(volume) == 0:
             return np.zeros(volume.shape, dtype=bool)
-        return volume > threshold_otsu(volume)
-    raise GANTranslateError(f"unknown foreground mask '{how}' (use nonzero, otsu or all)")
+        mask = volume > threshold_otsu(volume)
+        return central_half(mask) if how == "core" else mask
+    raise GANTranslateError(f"unknown foreground mask '{how}' (use nonzero, otsu, core or all)")
+
+
+def central_half(mask: np.ndarray) -> np.ndarray:
+    """The mask within the central half (along each axis) of its bounding box."""
+    found = np.nonzero(mask)
+    if not found[0].size:
+        return mask
+    box = tuple(slice(int(lo + 0.25 * (hi - lo)), int(hi - 0.25 * (hi - lo)) + 1)
+                for lo, hi in ((axis.min(), axis.max()) for axis in found))
+    core = np.zeros_like(mask)
+    core[box] = mask[box]
+    return core
 
 
 def foreground_values(volume: np.ndarray, spec: Spec) -> np.ndarray:
@@ -138,14 +153,19 @@ def input_map(volume: np.ndarray, spec: Spec) -> IntensityMap:
 
 
 def histogram_points(foreground: np.ndarray, spec: Spec) -> list[float]:
-    """A volume's histogram-standardisation points: 0, then its foreground percentiles."""
-    points = [0.0, *np.percentile(foreground, spec["percentiles"]).tolist()]
-    if np.any(np.diff(points) <= 0):
+    """A volume's histogram-standardisation points: 0, then its foreground percentiles. Percentiles that
+    coincide (a clipped top, coarse integer intensities) are moved apart by a hair of the range, so the
+    map stays strictly increasing."""
+    points = np.array([0.0, *np.percentile(foreground, spec["percentiles"])])
+    if points[-1] <= 0:
         raise GANTranslateError(
-            "the volume's foreground intensities are too few or not positive for histogram standardisation; "
+            "the volume's foreground intensities are not positive, which histogram standardisation needs; "
             "check that the right volume was chosen"
         )
-    return points
+    hair = 1e-6 * points[-1]
+    for i in range(1, len(points)):
+        points[i] = max(points[i], points[i - 1] + hair)
+    return points.tolist()
 
 
 def learn_landmarks(foregrounds: Sequence[np.ndarray], percentiles: Sequence[float]) -> tuple[list[float], list[float]]:
@@ -188,7 +208,7 @@ def output_range(spec: Spec) -> tuple[float, float]:
 def keeps_zero_background(spec: Spec) -> bool:
     """MR normalisations read voxels that are exactly 0 as 'no data' (outside a skull-stripped brain, or the
     field of view): the output keeps them as background."""
-    return spec["method"] != "window" and spec.get("mask", "nonzero") in ("nonzero", "otsu")
+    return spec["method"] != "window" and spec.get("mask", "nonzero") in ("nonzero", "otsu", "core")
 
 
 def normalise(volume: np.ndarray, offset: float, scale: float) -> np.ndarray:

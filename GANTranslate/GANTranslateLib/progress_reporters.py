@@ -9,8 +9,8 @@ from typing import Optional, TextIO
 class JsonLinesProgress:
     """One JSON line per step on stdout, flushed at once; the Slicer module reads these."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: Optional[TextIO] = None) -> None:
+        self.stream = stream or sys.stdout  # looked up when made, not when this module was imported
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         self.event("progress", stage=stage, done=done, total=total)

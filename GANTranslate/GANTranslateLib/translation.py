@@ -16,6 +16,7 @@ import torch
 from . import intensity
 from .device import resolve_device
 from .errors import GANTranslateError
+from .input_guard import check_input, refuse_or_report
 from .model_card import ModelCard
 from .model_package import ModelPackage
 from .network_runner import NetworkRunner
@@ -40,6 +41,7 @@ class InferenceOptions:
     compile: str = "auto"  # CPU: auto (cached, or when the job repays it), always or never (network_runner)
     output_dtype: str = "float32"  # float32, or 'input' to round back to the input's voxel type
     disagreement: bool = False  # also run on the left-right mirrored input: mean output + disagreement map
+    force: bool = False  # translate even an input the guard refuses (a CT given to an MR model)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def translate_image(
     flat = image.GetDimension() == 2
     volume_image = sitk.JoinSeries(image) if flat else image
     voxels = sitk.GetArrayViewFromImage(volume_image)
-    warnings = list(flat_input_warnings(voxels))
+    warnings = flat_input_warnings(voxels)
+    warnings += refuse_or_report(check_input(card, source, voxels, volume_image.GetSpacing()), options.force)
     check_output_type(voxels.dtype, card, target, options.output_dtype)
     in_spec, out_spec = card.normalization(source), card.normalization(target)
     in_map = intensity.input_map(voxels, in_spec)

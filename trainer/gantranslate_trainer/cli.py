@@ -139,7 +139,8 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
         metrics = {"validation": scores, "checkpoint": path.name}
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
-    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)))
+    profile = json.loads(state["input_profile"]) if "input_profile" in state else None  # runs of earlier versions have none
+    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)), profile)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 

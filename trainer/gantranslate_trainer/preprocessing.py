@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
-from GANTranslateLib import intensity, intensity_prior
+from GANTranslateLib import input_guard, intensity, intensity_prior
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_card import RESTORATION_TASKS
 from GANTranslateLib.image_io import read_volume
@@ -196,3 +196,15 @@ def learn_histogram_landmarks(config: dict, subjects: list[Subject], domains: li
 
 
 HISTOGRAM_PERCENTILES = (1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99)  # Nyúl-Udupa deciles with 1st and 99th
+
+
+def input_profile(subjects: list[Subject], domains: list[str]) -> dict[str, Any]:
+    """The card's input_profile (GANTranslateLib.input_guard): what the training subjects look like, for every
+    domain the dataset has (so that a contrast given as another can be recognised)."""
+    profiles: dict[str, list[input_guard.VolumeProfile]] = {d: [] for d in domains}
+    for subject in subjects:
+        for domain in domains:
+            if domain in subject.files:
+                image = read_volume(subject.files[domain])
+                profiles[domain].append(input_guard.volume_profile(sitk.GetArrayViewFromImage(image), image.GetSpacing()))
+    return input_guard.training_profile(profiles)

@@ -24,7 +24,7 @@ from .config import fingerprint, load_config, save_config
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
-from .preprocessing import fit_prior_tables, learn_histogram_landmarks, prepare_subject, reference_ranges
+from .preprocessing import fit_prior_tables, input_profile, learn_histogram_landmarks, prepare_subject, reference_ranges
 from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
 from .validation import validate, validation_directions
@@ -140,6 +140,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     prepared = [prepare_subject(s, domains, config, run_dir / "cache" if config["data"]["cache"] else None)
                 for s in dataset.training]
     normalization = reference_ranges(prepared, config, domains)
+    profile = input_profile(dataset.training, dataset.domains)
 
     samples = TrainingSamples(prepared, make_plan(config, domains), config["seed"])
     sampler = DistributedSampler(samples, num_replicas=info.world_size, rank=info.rank, shuffle=True,
@@ -202,6 +203,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
                 "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "scaler": scaler.state_dict(),
                 "extra": model.extra_state(), "rng": states if info.enabled else states[0],
                 "best": json.dumps(best), "latest": json.dumps(latest), "normalization": json.dumps(normalization), "domains": domains,
+                "input_profile": json.dumps(profile),
             }, path)
 
     progress = _progress_bar(step, t["steps"], quiet or not info.is_main)
@@ -226,7 +228,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         if (step % t["validate_every"] == 0 or step == t["steps"]) and dataset.validation:
             improved = [False]
             if info.is_main:
-                card = build_card(config, normalization, prior=model.prior_for_card(directions(config)))
+                card = build_card(config, normalization, prior=model.prior_for_card(directions(config)), profile=profile)
                 scores = validate(model.export_generator(), card, dataset.validation,
                                   validation_directions(config, domains), device, config["validation"]["batch_size"])
                 log.scalars(step, _flat(scores), kind="validation")
