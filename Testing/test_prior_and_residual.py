@@ -148,7 +148,7 @@ def test_a_card_without_a_table_for_a_direction_is_refused(pix2pix_package) -> N
 
 
 def test_cyclegan_cannot_take_a_prior() -> None:
-    with pytest.raises(GANTranslateError, match="paired training data"):
+    with pytest.raises(GANTranslateError, match="is an option of pix2pix and unified"):
         load_config(None, [f"data.root={DATASET}", "model=cyclegan", "data.source=T1", "data.target=T2",
                            "data.intensity_prior=true"])
 

@@ -38,7 +38,9 @@ def test_invalid_values(override: str, message: str) -> None:
 
 
 @pytest.mark.parametrize("model, override, message", [
-    ("pix2pix", "data.directions=[[T1, T2]]", "data.directions is for the unified model"),
+    ("pix2pix", "data.directions=[[T1, T2]]", "'data.directions' is an option of unified, not of this model"),
+    ("pix2pix", "loss.identity=1", "'loss.identity' is an option of cyclegan"),
+    ("cyclegan", "data.intensity_prior=true", "'data.intensity_prior' is an option of pix2pix and unified"),
     ("unified", "data.directions=[[T1, T1]]", r"\['T1', 'T1'\] is not a \[source, target\] pair"),
     ("unified", "data.directions=[[T1, PD]]", "two different domains in data.domains"),
     ("unified", "data.directions=[]", "data.directions is empty"),

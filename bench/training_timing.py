@@ -71,7 +71,7 @@ def trainer_config(model: str, size: int) -> dict:
     return load_config(None, [f"model={model}", "data.root=not-read-by-the-benchmark", "data.source=A",
                               "data.target=B", f"data.crop=[{size},{size}]", f"network.generator={json.dumps(generator)}",
                               f"network.discriminator={json.dumps(discriminator)}", "train.batch_size=1",
-                              "train.pool_size=0"])
+                              *(["train.pool_size=0"] if model == "cyclegan" else [])])
 
 
 def bench_training(model: str, size: int, repeats: int) -> dict:

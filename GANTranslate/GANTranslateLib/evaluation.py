@@ -18,9 +18,9 @@ from .image_io import find_volume, read_volume, write_volume_atomic
 from .model_card import RESTORATION_TASKS, is_ct_domain
 from .model_package import ModelPackage
 from .montage import write_montage
-from .orientation import orientation_code
 from .progress import ProgressCallback, no_progress
-from .translation import InferenceOptions, slice_numpy_axis, translate_image
+from .orientation import orientation_code, slice_numpy_axis
+from .translation import InferenceOptions, translate_image
 
 
 # What a model is compared with, slice by slice: the LUT baseline, and for restoration models the

@@ -79,3 +79,17 @@ class Reorientation:
     def spacing(self, spacing_xyz: tuple[float, float, float]) -> tuple[float, float, float]:
         """Voxel spacing along the target axes."""
         return tuple(float(spacing_xyz[a]) for a in self.source_axis)  # type: ignore[return-value]
+
+
+AXIS_LETTERS = {"axial": "SI", "coronal": "PA", "sagittal": "LR"}
+
+
+def numpy_axis(orientation: str, letters: str) -> int:
+    """The numpy (z, y, x) axis that runs along the anatomical direction ``letters`` (e.g. 'LR') in an array
+    of this orientation (e.g. 'LPS', whose x runs left-right)."""
+    return 2 - next(i for i, letter in enumerate(orientation) if letter in letters)
+
+
+def slice_numpy_axis(orientation: str, axis: str) -> int:
+    """The numpy (z, y, x) axis along which ``axis`` slices (axial, coronal, sagittal) are taken."""
+    return numpy_axis(orientation, AXIS_LETTERS[axis])

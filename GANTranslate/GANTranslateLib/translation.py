@@ -20,13 +20,11 @@ from .input_guard import check_input, refuse_or_report
 from .model_card import ModelCard
 from .model_package import ModelPackage
 from .network_runner import NetworkRunner
-from .orientation import Reorientation
+from .orientation import Reorientation, numpy_axis, slice_numpy_axis
 from .patch_inference import count_windows, run_patches
 from .progress import CancelCheck, ProgressCallback, no_progress
 from .resampling import model_spacing, needs_resampling, resample_back, resample_to_spacing
 from .slice_inference import run_slices
-
-AXIS_LETTERS = {"axial": "SI", "coronal": "PA", "sagittal": "LR"}
 
 
 @dataclass(frozen=True)
@@ -86,12 +84,6 @@ def resolve_direction(card: ModelCard, source: Optional[str], target: Optional[s
         reason = "does not translate" if not matches else "has several directions matching"
         raise GANTranslateError(f"model '{card.id}' {reason} {asked} (it does {options}); choose a supported pair")
     return matches[0]
-
-
-def slice_numpy_axis(orientation: str, axis: str) -> int:
-    """The numpy (z, y, x) axis along which ``axis`` slices are taken in an array of this orientation."""
-    index_axis = next(i for i, letter in enumerate(orientation) if letter in AXIS_LETTERS[axis])
-    return 2 - index_axis
 
 
 def translate_image(
@@ -213,10 +205,9 @@ def mirror_axis(card: ModelCard, options: InferenceOptions, mode: str, flat: boo
     would give it the very same slices and a map of zeros."""
     if flat:
         return 2
-    axis_of = lambda letters: 2 - next(i for i, letter in enumerate(card.orientation) if letter in letters)  # noqa: E731
-    lr = axis_of("LR")
+    lr = numpy_axis(card.orientation, "LR")
     if mode == "slice" and lr == slice_numpy_axis(card.orientation, options.axis or card.slice_axis):
-        return axis_of("PA")
+        return numpy_axis(card.orientation, "PA")
     return lr
 
 

@@ -1,7 +1,9 @@
-"""Training configuration: YAML + ``key.sub=value`` overrides, checked against the defaults below.
+"""Training configuration: YAML + ``key.sub=value`` overrides, checked against the defaults.
 
-Every key a run may use appears in DEFAULTS; an unknown key is an error with a suggestion, so a typo
-never silently trains with a default.
+The options every model shares are in DEFAULTS below; each model adds its own (its class's OPTIONS, in
+models/), as the reference pix2pix code's options belong to their model. Every key a run may use is one
+of these; an unknown key is an error with a suggestion (or the model it belongs to), so a typo never
+silently trains with a default.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ import yaml
 
 from GANTranslateLib.errors import GANTranslateError
 
-MODELS = ("pix2pix", "cyclegan", "unified")
 GAN_LOSSES = ("lsgan", "vanilla", "hinge", "wgan-gp")
 
 DEFAULTS: dict[str, Any] = {
@@ -27,16 +28,9 @@ DEFAULTS: dict[str, Any] = {
         # outer: train on dataset.json's training subjects; inner: hold its inner_validation subjects out of
         # them (for choosing settings without touching the held-out test patients)
         "split": "outer",
-        "source": None,  # pix2pix / cyclegan: the source domain
-        "target": None,  # pix2pix / cyclegan: the target domain
-        "domains": None,  # unified: every domain (default: all in dataset.json)
-        "directions": None,  # unified: the [source, target] pairs it learns and ships (default: every pair)
         "dims": 2,
         "axis": "axial",
         "adjacent": 0,
-        # feed the source mapped through a look-up table learned on the training pairs as an extra input
-        # channel (intensity_prior.py); paired models only (pix2pix, unified)
-        "intensity_prior": False,
         "crop": [128, 128],
         "spacing": None,
         "orientation": "LPS",
@@ -64,10 +58,6 @@ DEFAULTS: dict[str, Any] = {
     "loss": {
         "gan": "lsgan",
         "adversarial": 1.0,  # weight of the generator's adversarial term (0: a plain regression network)
-        "l1": 100.0,  # pix2pix: L1 to the target; unified: L1 to the target where pairs exist
-        "cycle": 10.0,  # cyclegan: cycle consistency; unified: reconstruction back to the source domain
-        "identity": 0.5,  # cyclegan: identity loss, as a fraction of 'cycle'
-        "domain": 1.0,  # unified: domain classification
         "gradient_penalty": 10.0,  # wgan-gp
         "edge": 0.0,  # gradient-difference loss weight
         "ssim": 0.0,  # 1 - SSIM loss weight
@@ -82,7 +72,6 @@ DEFAULTS: dict[str, Any] = {
         "validate_every": 500,
         "log_every": 20,
         "image_every": 200,
-        "pool_size": 50,
         "amp": True,  # mixed precision, on GPU only
         "threads": None,
     },
@@ -108,9 +97,30 @@ DEFAULTS: dict[str, Any] = {
 FREE_FORM = {"data.normalization", "data.normalization_by_domain", "data.degradation", "network.generator.args"}
 
 
+def defaults_for(model: str) -> dict[str, Any]:
+    """DEFAULTS with the model's own options (its class's OPTIONS) added."""
+    from .models import MODEL_CLASSES
+
+    if model not in MODEL_CLASSES:
+        raise GANTranslateError(f"config: model must be one of {', '.join(MODEL_CLASSES)}, not '{model}'")
+    defaults = copy.deepcopy(DEFAULTS)
+    defaults["model"] = model
+    _add(defaults, MODEL_CLASSES[model].OPTIONS)
+    return defaults
+
+
+def _add(base: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _add(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str, Any]:
-    """Defaults, then the YAML file, then ``key.sub=value`` overrides; validated."""
-    config = copy.deepcopy(DEFAULTS)
+    """Defaults (with the chosen model's options), then the YAML file, then ``key.sub=value`` overrides;
+    validated."""
+    loaded: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         if not path.is_file():
@@ -121,7 +131,13 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
             raise GANTranslateError(f"{path} is not valid YAML ({str(error).splitlines()[0]})") from None
         if not isinstance(loaded, dict):
             raise GANTranslateError(f"{path} must hold a mapping of settings")
-        merge(config, loaded, "")
+    model = loaded.get("model", DEFAULTS["model"])
+    for item in overrides:  # the model named last decides which options exist
+        if item.split("=", 1)[0].strip() == "model" and "=" in item:
+            model = yaml.safe_load(item.split("=", 1)[1])
+    config = defaults_for(model)
+    merge(config, loaded, "")
+    if path is not None:
         root = config["data"]["root"]
         if root is not None and not Path(root).is_absolute():
             config["data"]["root"] = str((path.parent / root).resolve())
@@ -135,6 +151,9 @@ def merge(base: dict, update: dict, prefix: str) -> None:
     for key, value in update.items():
         name = f"{prefix}{key}"
         if key not in base:
+            owners = _models_with_option(name)
+            if owners:
+                raise GANTranslateError(f"config key '{name}' is an option of {' and '.join(owners)}, not of this model")
             close = difflib.get_close_matches(key, list(base), n=1)
             hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
             raise GANTranslateError(f"unknown config key '{name}'{hint}")
@@ -144,6 +163,20 @@ def merge(base: dict, update: dict, prefix: str) -> None:
             merge(base[key], value, f"{name}.")
         else:
             base[key] = value
+
+
+def _models_with_option(dotted: str) -> list[str]:
+    """The models whose own options include this key (to say so when another model is configured)."""
+    from .models import MODEL_CLASSES
+
+    return [name for name, model in MODEL_CLASSES.items() if _has(model.OPTIONS, dotted.split("."))]
+
+
+def _has(options: dict, parts: list[str]) -> bool:
+    head, *rest = parts
+    if head not in options:
+        return False
+    return not rest or (isinstance(options[head], dict) and _has(options[head], rest))
 
 
 def apply_override(config: dict, item: str) -> None:
@@ -162,27 +195,22 @@ def check(config: dict) -> None:
     def fail(message: str) -> None:
         raise GANTranslateError(f"config: {message}")
 
-    if config["model"] not in MODELS:
-        fail(f"model must be one of {', '.join(MODELS)}, not '{config['model']}'")
+    from .models import MODEL_CLASSES
+
     data, train, loss = config["data"], config["train"], config["loss"]
     if data["root"] is None:
         fail("data.root is required: the dataset folder with dataset.json")
-    if config["model"] in ("pix2pix", "cyclegan") and not (data["source"] and data["target"]):
-        fail(f"{config['model']} needs data.source and data.target")
+    MODEL_CLASSES[config["model"]].check(config, fail)
     if data["split"] not in ("outer", "inner"):
         fail(f"data.split must be outer or inner, not {data['split']!r}")
     if data["dims"] not in (2, 3):
         fail(f"data.dims must be 2 or 3, not {data['dims']}")
     if len(data["crop"]) != data["dims"]:
         fail(f"data.crop needs {data['dims']} sizes for dims {data['dims']}, got {data['crop']}")
-    if data["directions"] is not None:
-        _check_directions(data, config["model"], fail)
-    if data["intensity_prior"] and config["model"] == "cyclegan":
-        fail("data.intensity_prior needs paired training data: use it with pix2pix or unified, not cyclegan")
     residual = config["network"]["generator"]["residual"]
     if residual not in (None, "input", "prior"):
         fail(f"network.generator.residual must be input, prior or null, not {residual!r}")
-    if residual == "prior" and not data["intensity_prior"]:
+    if residual == "prior" and not data.get("intensity_prior"):
         fail("network.generator.residual 'prior' needs data.intensity_prior: true")
     spacing = data["spacing"]
     if spacing is not None and not (isinstance(spacing, list) and len(spacing) == 3
@@ -232,25 +260,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _check_directions(data: dict, model: str, fail) -> None:
-    if model != "unified":
-        fail("data.directions is for the unified model; pix2pix and cyclegan learn data.source -> data.target")
-    if not data["domains"]:
-        fail("data.directions needs data.domains, the domains the directions are drawn from")
-    if not data["directions"]:
-        fail("data.directions is empty: list [source, target] pairs, or leave it out for every pair")
-    for pair in data["directions"]:
-        if not (isinstance(pair, list) and len(pair) == 2 and pair[0] != pair[1] and set(pair) <= set(data["domains"])):
-            fail(f"data.directions: {pair!r} is not a [source, target] pair of two different domains in data.domains")
-
-
 def fingerprint(config: dict) -> str:
     """What makes two runs the same experiment: every setting but the step count and logging cadence.
 
     Settings at their default value are left out, so a key added to DEFAULTS in a later version does not
     make older runs look like different experiments.
     """
-    relevant = _non_default(config, DEFAULTS)
+    relevant = _non_default(config, defaults_for(config["model"]))
     for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads"):
         relevant.get("train", {}).pop(key, None)
     relevant.pop("export", None)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from GANTranslateLib.translation import slice_numpy_axis
+from GANTranslateLib.orientation import slice_numpy_axis
 
 from .appearance_augmentation import appearance_transforms, augment_appearance
 from .augmentation import augment

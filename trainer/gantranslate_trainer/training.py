@@ -6,7 +6,7 @@ import json
 import random
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,7 +16,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler, default_collate
 
 from GANTranslateLib.device import resolve_device
-from GANTranslateLib.dataset_folder import read_dataset, require_domains
+from GANTranslateLib.dataset_folder import DatasetFolder, read_dataset, require_domains
 from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -24,7 +24,8 @@ from .config import fingerprint, load_config, save_config
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
-from .preprocessing import fit_prior_tables, input_profile, learn_histogram_landmarks, prepare_subject, reference_ranges
+from .preprocessing import (PreparedSubject, fit_prior_tables, input_profile, learn_histogram_landmarks, prepare_subject,
+                            reference_ranges)
 from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
 from .validation import validate, validation_directions
@@ -112,16 +113,22 @@ def optimisation_step(runner, batch: dict[str, torch.Tensor], opt_g, opt_d, scal
     return logs_g, logs_d
 
 
-def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed) -> Path:
-    t = config["train"]
-    if t["threads"]:
-        torch.set_num_threads(t["threads"])
-    device = resolve_device(device_name)
-    if device.type == "cuda" and info.enabled:
-        device = torch.device("cuda", info.local_rank)
-        torch.cuda.set_device(device)
-    seed_everything(config["seed"])
+@dataclass
+class TrainingData:
+    """What a run trains on, read and prepared once (setup)."""
+    dataset: DatasetFolder  # its training list holds only the subjects this run can use
+    domains: list[str]
+    prepared: list[PreparedSubject]
+    normalization: dict[str, dict[str, Any]]  # each domain's entry for the model card
+    profile: dict[str, Any]  # the card's input_profile (input guard)
+    samples: TrainingSamples
+    sampler: DistributedSampler
+    batches_per_epoch: int
 
+
+def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) -> TrainingData:
+    """Read the dataset, keep the subjects the model can use, normalise them as inference will, and plan the
+    samples; the resolved config is saved in the run folder."""
     dataset = read_dataset(config["data"]["root"], config["validation"]["subjects"], inner=config["data"]["split"] == "inner")
     if config["model"] == "unified" and not config["data"]["domains"]:
         config["data"]["domains"] = dataset.domains
@@ -139,114 +146,154 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
     learn_histogram_landmarks(config, dataset.training, domains)
     prepared = [prepare_subject(s, domains, config, run_dir / "cache" if config["data"]["cache"] else None)
                 for s in dataset.training]
-    normalization = reference_ranges(prepared, config, domains)
-    profile = input_profile(dataset.training, dataset.domains)
-
     samples = TrainingSamples(prepared, make_plan(config, domains), config["seed"])
     sampler = DistributedSampler(samples, num_replicas=info.world_size, rank=info.rank, shuffle=True,
                                  seed=config["seed"], drop_last=True)
-    batches_per_epoch = len(sampler) // t["batch_size"]
+    batches_per_epoch = len(sampler) // config["train"]["batch_size"]
     if batches_per_epoch == 0:
         raise GANTranslateError(f"only {len(sampler)} samples per process; lower train.batch_size below that")
+    return TrainingData(dataset, domains, prepared, reference_ranges(prepared, config, domains),
+                        input_profile(dataset.training, dataset.domains), samples, sampler, batches_per_epoch)
 
-    model = build_model(config, domains)
-    if config["data"]["intensity_prior"]:
-        model.set_prior(fit_prior_tables(prepared, directions(config)))
-    model = model.to(device)
-    divisor = int(getattr(model.export_generator(), "size_divisor", 1))
-    if any(size % divisor for size in config["data"]["crop"]):
-        raise GANTranslateError(f"data.crop {config['data']['crop']} must be a multiple of {divisor} for this generator")
-    opt_g, opt_d = make_optimisers(model, t)
-    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_lambda(config))
-    sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lr_lambda(config))
-    amp = bool(t["amp"]) and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    runner = DistributedDataParallel(model, find_unused_parameters=True) if info.enabled else model
 
-    step, best, latest = 0, {"psnr": -float("inf")}, {}  # latest: the scores of the last validation
-    if resume:
-        state = load_checkpoint(run_dir / LAST, device)
-        if state["fingerprint"] != fingerprint(config):
-            raise GANTranslateError(f"{run_dir / LAST} belongs to a different config; start a new run")
-        model.load_state_dict(state["model"])
-        opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
-        sched_g.load_state_dict(state["sched_g"]), sched_d.load_state_dict(state["sched_d"])
-        scaler.load_state_dict(state["scaler"])
-        model.load_extra_state(state["extra"], device)
-        set_rng_state(state["rng"][info.rank] if isinstance(state["rng"], list) else state["rng"])
-        step, best, latest = state["step"], json.loads(state["best"]), json.loads(state.get("latest", "{}"))
+class TrainingRun:
+    """One run: the model, its optimisers and schedules, the step and the scores; stepped, validated and
+    checkpointed by :meth:`loop`. Everything a resumed run needs is in its checkpoint."""
 
-    log = RunLog(run_dir, enabled=info.is_main)
-    epoch_order: dict[int, list[int]] = {}
+    def __init__(self, config: dict, run_dir: Path, data: TrainingData, device: torch.device, info: Distributed) -> None:
+        self.config, self.run_dir, self.data, self.device, self.info = config, run_dir, data, device, info
+        t = config["train"]
+        model = build_model(config, data.domains)
+        if config["data"].get("intensity_prior"):  # an option of pix2pix and unified
+            model.set_prior(fit_prior_tables(data.prepared, directions(config)))
+        self.model = model.to(device)
+        divisor = int(getattr(model.export_generator(), "size_divisor", 1))
+        if any(size % divisor for size in config["data"]["crop"]):
+            raise GANTranslateError(f"data.crop {config['data']['crop']} must be a multiple of {divisor} for this generator")
+        self.opt_g, self.opt_d = make_optimisers(model, t)
+        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lr_lambda(config))
+        self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(config))
+        self.amp = bool(t["amp"]) and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.runner = DistributedDataParallel(model, find_unused_parameters=True) if info.enabled else model
+        self.step, self.best, self.latest = 0, {"psnr": -float("inf")}, {}  # latest: the last validation's scores
+        self.epoch_order: dict[int, list[int]] = {}
 
-    def batch_for(step_index: int) -> dict[str, torch.Tensor]:
-        epoch, position = divmod(step_index, batches_per_epoch)
-        if epoch not in epoch_order:
-            sampler.set_epoch(epoch)
-            epoch_order.clear()
-            epoch_order[epoch] = list(sampler)
-        samples.set_epoch(epoch)
-        indices = epoch_order[epoch][position * t["batch_size"] : (position + 1) * t["batch_size"]]
-        batch = default_collate([samples[i] for i in indices])
-        return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    def resume(self) -> None:
+        state = load_checkpoint(self.run_dir / LAST, self.device)
+        if state["fingerprint"] != fingerprint(self.config):
+            raise GANTranslateError(f"{self.run_dir / LAST} belongs to a different config; start a new run")
+        self.model.load_state_dict(state["model"])
+        self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
+        self.sched_g.load_state_dict(state["sched_g"]), self.sched_d.load_state_dict(state["sched_d"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.model.load_extra_state(state["extra"], self.device)
+        set_rng_state(state["rng"][self.info.rank] if isinstance(state["rng"], list) else state["rng"])
+        self.step, self.best = state["step"], json.loads(state["best"])
+        self.latest = json.loads(state.get("latest", "{}"))
 
-    def checkpoint(path: Path) -> None:
+    def batch(self, step_index: int) -> dict[str, torch.Tensor]:
+        """The batch of a step: a function of the step alone, so that a resumed run sees the same data."""
+        data, size = self.data, self.config["train"]["batch_size"]
+        epoch, position = divmod(step_index, data.batches_per_epoch)
+        if epoch not in self.epoch_order:
+            data.sampler.set_epoch(epoch)
+            self.epoch_order = {epoch: list(data.sampler)}
+        data.samples.set_epoch(epoch)
+        indices = self.epoch_order[epoch][position * size : (position + 1) * size]
+        batch = default_collate([data.samples[i] for i in indices])
+        return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        rng = np.random.default_rng([self.config["seed"], self.step, self.info.rank, 1])
+        logs_g, logs_d = optimisation_step(self.runner, batch, self.opt_g, self.opt_d, self.scaler, rng,
+                                           self.device.type, self.amp)
+        self.sched_g.step(), self.sched_d.step()
+        self.step += 1
+        return {**logs_g, **logs_d, "lr": self.sched_g.get_last_lr()[0]}
+
+    def card(self):
+        return build_card(self.config, self.data.normalization, prior=self.model.prior_for_card(directions(self.config)),
+                          profile=self.data.profile)
+
+    def validate(self, log: RunLog) -> bool:
+        """Score the validation subjects through the engine (main process); True when this is the best yet."""
+        improved = [False]
+        if self.info.is_main:
+            scores = validate(self.model.export_generator(), self.card(), self.data.dataset.validation,
+                              validation_directions(self.config, self.data.domains), self.device,
+                              self.config["validation"]["batch_size"])
+            log.scalars(self.step, _flat(scores), kind="validation")
+            self.latest = {"step": self.step, **scores} if scores else {}
+            if scores and scores["psnr"] > self.best["psnr"]:
+                self.best, improved = {"step": self.step, **scores}, [True]
+        if self.info.enabled:  # every rank takes part in the checkpoint's collective
+            torch.distributed.broadcast_object_list(improved, src=0)
+        return improved[0]
+
+    def checkpoint(self, path: Path) -> None:
         states = [rng_state()]
-        if info.enabled:
-            gathered: list[Any] = [None] * info.world_size
+        if self.info.enabled:
+            gathered: list[Any] = [None] * self.info.world_size
             torch.distributed.all_gather_object(gathered, states[0])
             states = gathered
-        if info.is_main:
+        if self.info.is_main:
             save_checkpoint({
-                "step": step, "fingerprint": fingerprint(config), "model": model.state_dict(),
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(), "scaler": scaler.state_dict(),
-                "extra": model.extra_state(), "rng": states if info.enabled else states[0],
-                "best": json.dumps(best), "latest": json.dumps(latest), "normalization": json.dumps(normalization), "domains": domains,
-                "input_profile": json.dumps(profile),
+                "step": self.step, "fingerprint": fingerprint(self.config), "model": self.model.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "sched_g": self.sched_g.state_dict(), "sched_d": self.sched_d.state_dict(),
+                "scaler": self.scaler.state_dict(), "extra": self.model.extra_state(),
+                "rng": states if self.info.enabled else states[0],
+                "best": json.dumps(self.best), "latest": json.dumps(self.latest),
+                "normalization": json.dumps(self.data.normalization), "domains": self.data.domains,
+                "input_profile": json.dumps(self.data.profile),
             }, path)
 
-    progress = _progress_bar(step, t["steps"], quiet or not info.is_main)
-    started = time.perf_counter()
-    while step < t["steps"]:
-        batch = batch_for(step)
-        step_rng = np.random.default_rng([config["seed"], step, info.rank, 1])
-        logs_g, logs_d = optimisation_step(runner, batch, opt_g, opt_d, scaler, step_rng, device.type, amp)
-        sched_g.step(), sched_d.step()
-        step += 1
-        progress.update(1)
-
-        if step % t["log_every"] == 0 or step == t["steps"]:
-            log.scalars(step, {**logs_g, **logs_d, "lr": sched_g.get_last_lr()[0],
-                               "seconds_per_step": (time.perf_counter() - started) / max(step, 1)})
-        if info.is_main and (step % t["image_every"] == 0 or step == t["steps"]):
-            with torch.no_grad():
-                was = model.training
-                model.eval()
-                log.grid(step, batch["source"], model.translate(batch), batch["target"])
-                model.train(was)
-        if (step % t["validate_every"] == 0 or step == t["steps"]) and dataset.validation:
-            improved = [False]
-            if info.is_main:
-                card = build_card(config, normalization, prior=model.prior_for_card(directions(config)), profile=profile)
-                scores = validate(model.export_generator(), card, dataset.validation,
-                                  validation_directions(config, domains), device, config["validation"]["batch_size"])
-                log.scalars(step, _flat(scores), kind="validation")
-                latest = {"step": step, **scores} if scores else {}
-                if scores and scores["psnr"] > best["psnr"]:
-                    best, improved = {"step": step, **scores}, [True]
-            if info.enabled:  # every rank takes part in the checkpoint's collective
-                torch.distributed.broadcast_object_list(improved, src=0)
-            if improved[0]:
-                checkpoint(run_dir / LAST)
+    def loop(self, stop_at_step: Optional[int], quiet: bool) -> None:
+        t, info = self.config["train"], self.info
+        log = RunLog(self.run_dir, enabled=info.is_main)
+        progress = _progress_bar(self.step, t["steps"], quiet or not info.is_main)
+        started, first = time.perf_counter(), self.step
+        while self.step < t["steps"]:
+            batch = self.batch(self.step)
+            logs = self.train_step(batch)
+            progress.update(1)
+            step, last = self.step, self.step == t["steps"]
+            if step % t["log_every"] == 0 or last:
+                log.scalars(step, {**logs, "seconds_per_step": (time.perf_counter() - started) / max(step - first, 1)})
+            if info.is_main and (step % t["image_every"] == 0 or last):
+                self._image_grid(log, batch)
+            if (step % t["validate_every"] == 0 or last) and self.data.dataset.validation and self.validate(log):
+                self.checkpoint(self.run_dir / LAST)
                 if info.is_main:
-                    shutil.copyfile(run_dir / LAST, run_dir / BEST)
-        if step % t["checkpoint_every"] == 0 or step == t["steps"]:
-            checkpoint(run_dir / LAST)
-        if stop_at_step is not None and step >= stop_at_step:
-            break
-    progress.close()
-    log.close()
+                    shutil.copyfile(self.run_dir / LAST, self.run_dir / BEST)
+            if step % t["checkpoint_every"] == 0 or last:
+                self.checkpoint(self.run_dir / LAST)
+            if stop_at_step is not None and step >= stop_at_step:
+                break
+        progress.close()
+        log.close()
+
+    def _image_grid(self, log: RunLog, batch: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            was = self.model.training
+            self.model.eval()
+            log.grid(self.step, batch["source"], self.model.translate(batch), batch["target"])
+            self.model.train(was)
+
+
+def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed) -> Path:
+    if config["train"]["threads"]:
+        torch.set_num_threads(config["train"]["threads"])
+    device = resolve_device(device_name)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device("cuda", info.local_rank)
+        torch.cuda.set_device(device)
+    seed_everything(config["seed"])
+    run = TrainingRun(config, run_dir, prepare_data(config, run_dir, info, quiet), device, info)
+    if resume:
+        run.resume()
+    run.loop(stop_at_step, quiet)
     barrier(info)
     return run_dir
 

@@ -25,6 +25,12 @@ def set_requires_grad(networks: list[nn.Module], flag: bool) -> None:
 
 
 class GANModel(nn.Module):
+    OPTIONS: dict = {}  # the config options of one model, beside config.DEFAULTS (each model class sets its own)
+
+    @staticmethod
+    def check(config: dict, fail) -> None:
+        """Check the model's own options; ``fail(message)`` raises."""
+
     def __init__(self, config: dict) -> None:
         super().__init__()
         self.config = config
@@ -38,7 +44,7 @@ class GANModel(nn.Module):
     def init_prior(self, domains: list[str]) -> int:
         """Hold one look-up table per (source, target) pair when the config asks for the prior; returns
         the extra generator input channels it needs (0 or 1)."""
-        if not self.config["data"]["intensity_prior"]:
+        if not self.config["data"].get("intensity_prior"):  # an option of pix2pix and unified only
             return 0
         self.prior_domains = list(domains)
         self.register_buffer("prior_tables", torch.zeros(len(domains), len(domains), BINS))  # saved with the model

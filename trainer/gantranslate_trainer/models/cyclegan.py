@@ -9,6 +9,20 @@ from .base import GANModel, set_requires_grad
 
 
 class CycleGAN(GANModel):
+    OPTIONS = {
+        "data": {"source": None, "target": None},
+        "loss": {"cycle": 10.0,  # cycle consistency
+                 "identity": 0.5},  # identity loss, as a fraction of 'cycle'
+        "train": {"pool_size": 50},  # image pool of past fakes for the discriminators
+    }
+
+    @staticmethod
+    def check(config: dict, fail) -> None:
+        if not (config["data"]["source"] and config["data"]["target"]):
+            fail("cyclegan needs data.source and data.target")
+        if config["data"]["adjacent"]:
+            fail("cyclegan feeds generated images back into a generator, so data.adjacent must be 0")
+
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         self.generator_ab = self.make_generator(1)  # source -> target: the one exported

@@ -8,6 +8,20 @@ from .base import GANModel, set_requires_grad
 
 
 class Pix2Pix(GANModel):
+    # the options of this model alone, merged into the config's defaults when a run names it
+    OPTIONS = {
+        "data": {"source": None, "target": None,
+                 # feed the source mapped through a look-up table learned on the training pairs as an extra
+                 # input channel (intensity_prior.py)
+                 "intensity_prior": False},
+        "loss": {"l1": 100.0},  # L1 to the target
+    }
+
+    @staticmethod
+    def check(config: dict, fail) -> None:
+        if not (config["data"]["source"] and config["data"]["target"]):
+            fail("pix2pix needs data.source and data.target")
+
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         channels = 2 * config["data"]["adjacent"] + 1 if self.dims == 2 else 1

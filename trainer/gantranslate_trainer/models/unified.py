@@ -13,6 +13,30 @@ from .base import GANModel, set_requires_grad
 
 
 class UnifiedGAN(GANModel):
+    OPTIONS = {
+        "data": {"domains": None,  # every domain (default: all in dataset.json)
+                 "directions": None,  # the [source, target] pairs it learns and ships (default: every pair)
+                 "intensity_prior": False},  # as pix2pix's
+        "loss": {"l1": 100.0,  # L1 to the target where the subject has it (paired)
+                 "cycle": 10.0,  # reconstruction back to the source domain
+                 "domain": 1.0},  # domain classification
+    }
+
+    @staticmethod
+    def check(config: dict, fail) -> None:
+        data = config["data"]
+        if data["adjacent"]:
+            fail("unified feeds generated images back into the generator, so data.adjacent must be 0")
+        if data["directions"] is None:
+            return
+        if not data["domains"]:
+            fail("data.directions needs data.domains, the domains the directions are drawn from")
+        if not data["directions"]:
+            fail("data.directions is empty: list [source, target] pairs, or leave it out for every pair")
+        for pair in data["directions"]:
+            if not (isinstance(pair, list) and len(pair) == 2 and pair[0] != pair[1] and set(pair) <= set(data["domains"])):
+                fail(f"data.directions: {pair!r} is not a [source, target] pair of two different domains in data.domains")
+
     def __init__(self, config: dict, domains: list[str]) -> None:
         super().__init__(config)
         self.num_domains = len(domains)
