@@ -91,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--precision", choices=["exact", "fast", "both"], default="both")
     prepare.set_defaults(run=_models_compile)
 
+    check = models_commands.add_parser(
+        "check-fast", help="measure how far fast mode (bf16 and fp16) moves a model's output, and record it in its card")
+    check.add_argument("model", help="model package folder or model id")
+    check.add_argument("-i", "--input", nargs="+", required=True, type=Path, metavar="VOLUME",
+                       help="real volumes of the source domain, ideally held out from training")
+    check.add_argument("--source", help="input domain (default: the model's first direction's)")
+    check.add_argument("--target", help="output domain")
+    check.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
+    check.set_defaults(run=_models_check_fast)
+
     ev = commands.add_parser("evaluate", help="metrics, montages and the look-up-table baseline on a dataset")
     ev.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
     ev.add_argument("--source", required=True)
@@ -299,6 +309,26 @@ def _models_compile(args: argparse.Namespace) -> int:
         precisions = ["exact"]  # this CPU has no fast mode to prepare
     for precision in precisions:
         print(f"compiled {package.card.id} ({precision}) into {compile_ahead(package, precision)}")
+    return 0
+
+
+def _models_check_fast(args: argparse.Namespace) -> int:
+    from .fast_mode import PRECISIONS, measure
+    from .model_package import write_card
+    from .model_registry import find_package
+    from .translation import resolve_direction
+
+    package = find_package(args.model)
+    source, target = resolve_direction(package.card, args.source, args.target)
+    record = measure(package, args.input, source, target)
+    for precision in PRECISIONS:
+        entry = record[precision]
+        text = ("non-finite values (overflow)" if entry.get("non_finite") else
+                f"PSNR {entry['psnr_db']:.1f} dB against exact, mean {entry['mean_abs']:.3g}, max {entry['max_abs']:.3g}")
+        print(f"{package.card.id} {precision}: {text}; fast mode {'allowed' if entry['allowed'] else 'refused'}")
+    if not args.dry_run:
+        write_card(package.path, {**package.card.data, "fast_mode": record})
+        print(f"recorded in {package.path / 'model.json'}")
     return 0
 
 

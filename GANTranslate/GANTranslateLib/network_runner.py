@@ -2,7 +2,9 @@
 
 Exact is float32 and, compiled or not, equal to the eager network within 1e-4 of the [-1, 1] range
 (Testing/test_network_runner.py). Fast is bf16 weights and activations on a CPU with AMX or AVX-512
-BF16, fp16 autocast on CUDA; its error is measured per model by bench/ and recorded in the card.
+BF16, bf16 (or, where the GPU lacks it, fp16) autocast on CUDA; its error is measured per model and
+precision (fast_mode.py) and recorded in the card. A fast batch with a non-finite value (an fp16
+overflow) is computed again exactly.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import torch
 
 from .compiled_network import (Compiled, CorruptCacheFile, artifact_paths, compile_network, compiler_available, load_compiled,
                                network_key)
-from .device import cpu_has_fast_bf16
+from .fast_mode import PRECISIONS, device_precision
 from .errors import GANTranslateError
 from .intensity_prior import with_prior
 from .model_card import ModelCard
@@ -50,16 +52,18 @@ class NetworkRunner:
         self.prior = None if table is None else torch.tensor(table, dtype=torch.float32, device=device)
         self.dtype = torch.float32
         self.autocast: Optional[torch.dtype] = None
+        self.exact_network = network.eval()  # float32: what a non-finite fast batch is computed again with
+        self.reduced = device_precision(device) if precision == "fast" else None  # "bf16", "fp16" or None
+        self.recomputed = 0  # fast batches computed again exactly
         if precision == "fast":
+            if self.reduced is None:
+                raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a CUDA GPU; use --precision exact")
             if device.type == "cuda":
-                self.autocast = torch.float16
-            elif device.type == "cpu":
-                if not cpu_has_fast_bf16():
-                    raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a GPU; use --precision exact")
-                # bf16 weights, not autocast: autocast converts every layer's weights on every call.
-                network, self.dtype = copy.deepcopy(network).to(torch.bfloat16), torch.bfloat16
+                self.autocast = PRECISIONS[self.reduced]
             else:
-                raise GANTranslateError(f"fast mode is not supported on {device.type}; use --precision exact")
+                # reduced-precision weights, not autocast: autocast converts every layer's weights on every call.
+                self.dtype = PRECISIONS[self.reduced]
+                network = copy.deepcopy(network).to(self.dtype)
         self.network = network.eval()
         can_compile = device.type == "cpu" and compiler_available()
         self.policy = compile if can_compile else "never"
@@ -75,6 +79,14 @@ class NetworkRunner:
 
     @torch.inference_mode()
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        output = self._run(batch)
+        if self.reduced is not None and not torch.isfinite(output).all():
+            self.recomputed += 1
+            inputs = tuple(t.float() if t.is_floating_point() else t for t in self._inputs(batch))
+            output = self.exact_network(*inputs).float()
+        return output
+
+    def _run(self, batch: torch.Tensor) -> torch.Tensor:
         self.calls += 1
         inputs = self._inputs(batch)
         shape = tuple(batch.shape)

@@ -16,6 +16,7 @@ import torch
 from . import intensity
 from .device import resolve_device
 from .errors import GANTranslateError
+from .fast_mode import check_allowed, device_precision
 from .input_guard import check_input, refuse_or_report
 from .model_card import ModelCard
 from .model_package import ModelPackage
@@ -110,12 +111,11 @@ def translate_image(
     device = resolve_device(options.device)
     if options.batch_size is None:
         options = replace(options, batch_size=default_batch_size(device, mode))
-    measured = card.data.get("fast_mode", {})
-    if options.precision == "fast" and measured.get("allowed") is False:
-        raise GANTranslateError(
-            f"model '{card.id}' refuses fast mode: it moves the output too far ({measured.get('psnr_db', 0):.1f} dB "
-            f"PSNR vs exact, mean difference {measured.get('mean_abs', 0):.2f}); use --precision exact"
-        )
+    if options.precision == "fast":
+        reduced = device_precision(device)
+        if reduced is None:
+            raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a CUDA GPU; use --precision exact")
+        check_allowed(card, reduced, target)  # only a precision whose error the card records, within its limit
     progress("loading model", 0, 1)
     network = (network or package.build_network()).to(device)
 
@@ -177,6 +177,9 @@ def translate_image(
     low, high = card.output_limits(target)
     if low is not None or high is not None:
         np.clip(result, low, high, out=result)  # e.g. no synthetic CT below air
+    if forward.recomputed:
+        warnings.append(f"fast mode ({forward.reduced}) gave non-finite values in {forward.recomputed} batch(es), "
+                        "which were computed again exactly")
     output = _to_image(result, image, flat, options.output_dtype)
     return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement,
                              tuple(warnings))
