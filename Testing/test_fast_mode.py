@@ -1,6 +1,5 @@
 """Fast mode is measured before it is used: bf16 and fp16 error per model, refusal where unmeasured or over
 the limit, and an exact recomputation where reduced precision overflows."""
-import json
 from pathlib import Path
 
 import numpy as np

@@ -2,7 +2,6 @@
 and a refusal for a CT given to an MR model."""
 from pathlib import Path
 
-import numpy as np
 import pytest
 import SimpleITK as sitk
 

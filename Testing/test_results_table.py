@@ -14,6 +14,19 @@ def test_readme_table_is_generated_from_the_bundled_cards() -> None:
     assert block.strip() == results_table.table().strip(), "run: python trainer/results_table.py --readme"
 
 
+def test_readme_fast_mode_table_is_generated_from_the_bundled_cards() -> None:
+    readme = (REPO / "README.md").read_text()
+    start, end = results_table.FAST_START, results_table.FAST_END
+    assert readme[readme.index(start) + len(start) : readme.index(end)].strip() == results_table.fast_mode_table().strip(), \
+        "run: python trainer/results_table.py --readme"
+
+
+def test_every_bundled_card_records_its_bf16_and_fp16_error() -> None:
+    for card_path in results_table.MODELS.glob("*/model.json"):
+        record = json.loads(card_path.read_text())["fast_mode"]
+        assert {"bf16", "fp16"} <= set(record) and record["volumes"], card_path.parent.name
+
+
 def test_each_row_says_what_the_network_predicts() -> None:
     rows = {line.split(" | ")[0].strip("| `"): line for line in results_table.table().splitlines() if line.startswith("| `")}
     for card_path in results_table.MODELS.glob("*/model.json"):

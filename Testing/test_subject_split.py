@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 
 from trainer_helpers import DATASET, tiny_config
 from GANTranslateLib.dataset_folder import read_dataset

@@ -64,12 +64,5 @@ def markdown(r: dict) -> str:
     for t in r["training"]:
         lines.append(f"| {t['model']} | {t['input']} | {t['baseline_step_s']:.2f} | {t['trainer_step_s']:.2f} | "
                      f"{t['trainer_speedup']:.2f} |")
-    if r["fast_mode"]:
-        lines += ["", "| bundled model | fast vs exact PSNR (dB) | mean abs | max abs | fast mode |", "|---|---|---|---|---|"]
-        for model, m in r["fast_mode"].items():
-            if not m:  # no real volume of its source domain in the sample
-                continue
-            lines.append(f"| {model} | {m['psnr_db']:.1f} | {m['mean_abs']:.2f} | {m['max_abs']:.1f} | "
-                         f"{'allowed' if m['allowed'] else 'refused'} |")
     lines += ["", *targets(r), "", f"peak resident memory of the benchmark: {r['peak_rss_mb']:.0f} MB"]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
-"""Write the README's table of bundled models from their cards (held-out evaluation recorded at export).
+"""Write the README's tables of bundled models from their cards: held-out scores and fast-mode error.
 
-    python trainer/results_table.py            # prints the table
-    python trainer/results_table.py --readme   # replaces the table between the markers in README.md
+    python trainer/results_table.py            # prints the tables
+    python trainer/results_table.py --readme   # replaces the tables between their markers in README.md
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "GANTranslate" / "Resources" / "Models"
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+FAST_START, FAST_END = "<!-- fast-mode-table:start -->", "<!-- fast-mode-table:end -->"
 PREDICTS = {None: "the image", "input": "a correction to its input", "prior": "a correction to the LUT prior"}
 
 
@@ -71,18 +72,44 @@ def table() -> str:
     return "\n".join(rows + notes)
 
 
+def fast_mode_table() -> str:
+    """Each bundled model's fast-mode error per precision, as its card records it (gantranslate models check-fast)."""
+    rows = ["| bundled model | measured on | bf16: PSNR vs exact (dB) | bf16: mean / max abs | fp16: PSNR vs exact (dB) | "
+            "fp16: mean / max abs | fast mode |", "|---|---|---|---|---|---|---|"]
+    for card_path in sorted(MODELS.glob("*/model.json")):
+        card = json.loads(card_path.read_text())
+        record = card.get("fast_mode")
+        if record is None:
+            rows.append(f"| `{card['id']}` | not measured | – | – | – | – | refused |")
+            continue
+        cells = []
+        for precision in ("bf16", "fp16"):
+            entry = record.get(precision)
+            if entry is None:
+                cells += ["–", "–"]
+            elif entry.get("non_finite"):
+                cells += ["overflow", "–"]
+            else:
+                cells += [f"{entry['psnr_db']:.1f}", f"{entry['mean_abs']:.3g} / {entry['max_abs']:.3g}"]
+        verdict = ", ".join(f"{p} {'allowed' if record[p]['allowed'] else 'refused'}" for p in ("bf16", "fp16") if p in record)
+        volumes = ", ".join(Path(v).parent.name + "/" + Path(v).name for v in record["volumes"])
+        rows.append(f"| `{card['id']}` | {record['direction'].replace('->', ' → ')} on {volumes} | " + " | ".join(cells)
+                    + f" | {verdict} |")
+    return "\n".join(rows)
+
+
+def replace_block(content: str, start: str, end: str, text: str) -> str:
+    block = f"{start}\n{text}\n{end}"
+    return content[: content.index(start)] + block + content[content.index(end) + len(end):]
+
+
 def main() -> None:
-    text = table()
+    text, fast = table(), fast_mode_table()
     if "--readme" in sys.argv:
         readme = REPO / "README.md"
-        content = readme.read_text()
-        block = f"{START}\n{text}\n{END}"
-        if START in content:
-            content = content[: content.index(START)] + block + content[content.index(END) + len(END):]
-        else:
-            content = content.replace("RESULTS_TABLE", block)
-        readme.write_text(content)
-    print(text)
+        content = replace_block(readme.read_text(), START, END, text)
+        readme.write_text(replace_block(content, FAST_START, FAST_END, fast))
+    print(text + "\n\n" + fast)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ gives: a file that does not match is deleted before anything is unpacked. Archiv
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import stat
 import tempfile

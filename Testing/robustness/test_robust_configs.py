@@ -1,9 +1,7 @@
 """Trainer inputs: wrong settings and datasets are one line, found before any data is read."""
-import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 import SimpleITK as sitk
 

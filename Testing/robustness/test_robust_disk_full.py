@@ -1,5 +1,4 @@
 """A full disk: one line naming the folder, a non-zero exit, and nothing short under the real name."""
-import shutil
 from pathlib import Path
 
 import numpy as np

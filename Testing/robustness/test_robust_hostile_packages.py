@@ -1,6 +1,5 @@
 """Hostile or mistaken model packages: refused in one line, before anything large is allocated or any code runs."""
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -10,7 +9,6 @@ import pytest
 
 from conftest import make_package
 from robustness_helpers import REAL_T2, one_line_error
-from GANTranslateLib import model_package
 from GANTranslateLib.cli import main
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_install import install_model
