@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
     check.set_defaults(run=_models_check_fast)
 
+    onnx = models_commands.add_parser("export-onnx", help="write a model as ONNX (opset 18) with its card beside it")
+    onnx.add_argument("model", help="model package folder or model id")
+    onnx.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
+    onnx.add_argument("--force", action="store_true", help="replace an existing file of that name")
+    onnx.set_defaults(run=_models_export_onnx)
+
     ev = commands.add_parser("evaluate", help="metrics, montages and the look-up-table baseline on a dataset")
     ev.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
     ev.add_argument("--source", required=True)
@@ -329,6 +335,21 @@ def _models_check_fast(args: argparse.Namespace) -> int:
     if not args.dry_run:
         write_card(package.path, {**package.card.data, "fast_mode": record})
         print(f"recorded in {package.path / 'model.json'}")
+    return 0
+
+
+def _models_export_onnx(args: argparse.Namespace) -> int:
+    from .model_registry import find_package
+
+    try:
+        from .onnx_export import OPSET, export_onnx, input_names
+    except ImportError as error:
+        raise GANTranslateError(f"ONNX export needs the onnx and onnxscript packages ({error.name} is missing): "
+                                "pip install 'gantranslate[onnx]'") from None
+    package = find_package(args.model)
+    path = export_onnx(package, args.output, args.force)
+    print(f"wrote {path} (opset {OPSET}; inputs {', '.join(input_names(package))}) and "
+          f"{path.with_name(path.stem + '.model.json')} (its card: how to normalise the input and map the output back)")
     return 0
 
 

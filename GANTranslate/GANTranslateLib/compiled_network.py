@@ -112,9 +112,9 @@ def compile_network(network: torch.nn.Module, example: Sequence[torch.Tensor], d
     with torch.inference_mode(False), torch.no_grad():
         example = [tensor.clone() for tensor in example]  # ordinary tensors, not inference-mode ones
         try:
-            exported, path = _export_dynamic(network, example), dynamic_path
+            exported, path = export_dynamic(network, example), dynamic_path
         except Exception:  # torch raises several kinds for a violated shape constraint
-            exported, path = torch.export.export(network, tuple(example)), static_path
+            exported, path = torch.export.export(Positional(network, len(example) - 1), tuple(example)), static_path
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=PARTIAL_PREFIX, dir=path.parent) as scratch:
             program, temporary = Path(scratch) / "exported.pt2", Path(scratch) / f"{PARTIAL_PREFIX}compiled.pt2"
@@ -141,17 +141,31 @@ def _compile_in_child(program: Path, output: Path) -> None:
         raise RuntimeError(reason)
 
 
-def _export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
+class Positional(torch.nn.Module):
+    """A generator with a fixed positional signature (the image, then up to two index inputs such as the target
+    domain), as torch.export needs to match dynamic shapes to inputs; a network taking ``*labels`` has none."""
+
+    def __init__(self, network: torch.nn.Module, extra_inputs: int) -> None:
+        super().__init__()
+        self.network, self.extra_inputs = network, extra_inputs
+        self.size_divisor = getattr(network, "size_divisor", 1)
+
+    def forward(self, image: torch.Tensor, first: torch.Tensor | None = None, second: torch.Tensor | None = None) -> torch.Tensor:
+        return self.network(image, *(first, second)[: self.extra_inputs])
+
+
+def export_dynamic(network: torch.nn.Module, example: list[torch.Tensor]):
     """Spatial sizes any multiple of the size divisor; where a network cannot take a single-voxel
-    bottleneck (some normalisations), from twice the divisor."""
+    bottleneck (some normalisations), from twice the divisor. ``example``: the image, then the label if any."""
     divisor = int(getattr(network, "size_divisor", 1))
+    wrapped = Positional(network, len(example) - 1)
     for smallest in (1, 2):
         spatial = {}
         for axis in range(2, example[0].dim()):
             size = torch.export.Dim(f"size{axis}", min=smallest, max=max(4096 // divisor, 2))
             spatial[axis] = divisor * size if divisor > 1 else size
         try:
-            return torch.export.export(network, tuple(example), dynamic_shapes=(spatial,) + (None,) * (len(example) - 1))
+            return torch.export.export(wrapped, tuple(example), dynamic_shapes=(spatial,) + (None,) * (len(example) - 1))
         except Exception:
             if smallest == 2 or min(example[0].shape[2:]) < 2 * divisor:
                 raise
