@@ -45,8 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="translate a volume with a model")
     predict.add_argument("-m", "--model", required=True, help="model package folder or model id")
-    predict.add_argument("-i", "--input", required=True, help="input volume file (NIfTI, NRRD, MHA) or DICOM series folder")
-    predict.add_argument("-o", "--output", required=True, help="output file (.nii.gz, .nii, .nrrd or .mha)")
+    predict.add_argument("-i", "--input", required=True,
+                         help="input volume file (NIfTI, NRRD, MHA) or DICOM series folder; for a batch: a folder of "
+                              "volume files, a quoted glob ('scans/*_T1.nii.gz') or a .csv with an 'input' column")
+    predict.add_argument("-o", "--output", required=True,
+                         help="output file (.nii.gz, .nii, .nrrd or .mha); for a batch: a folder, which gets "
+                              "NAME_synthetic-TARGET.* per input and summary.csv")
+    predict.add_argument("--skip-existing", action="store_true", help="batch: keep outputs that exist (resume)")
+    predict.add_argument("--force-overwrite", dest="overwrite", action="store_true",
+                         help="batch: replace outputs that exist (never an input)")
     predict.add_argument("--source", help="input domain, e.g. T1 (default: the model's only direction)")
     predict.add_argument("--target", help="output domain, e.g. T2")
     predict.add_argument("--mode", choices=["auto", "slice", "patch"], default="auto")
@@ -124,6 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=_positive_int)
     ev.set_defaults(run=_evaluate)
 
+    aug = commands.add_parser("augment", help="complete a dataset: synthesise a missing contrast for every subject "
+                                              "that lacks it (NAME.synthetic.nii.gz, with its provenance)")
+    aug.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
+    aug.add_argument("--source", required=True)
+    aug.add_argument("--target", required=True)
+    aug.add_argument("-m", "--model", required=True, help="model package folder or id")
+    aug.add_argument("--device", default="auto")
+    aug.add_argument("--force", action="store_true", help="make synthetic files again (acquired files are never touched)")
+    aug.set_defaults(run=_augment)
+
     imp = commands.add_parser("import-pix2pix", help="convert a pytorch-CycleGAN-and-pix2pix generator to a package")
     imp.add_argument("checkpoint", type=Path, help="a *_net_G.pth (tensors only; never executed)")
     imp.add_argument("-o", "--output", type=Path, required=True, help="package folder to write (new or empty)")
@@ -156,25 +173,23 @@ def _positive_int(text: str) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import torch
 
+    from .batch_translation import is_batch
     from .image_io import check_distinct, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
-    from .translation import InferenceOptions, translate_image
+    from .translation import translate_image
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if is_batch(args.input, Path(args.output)):
+        return _predict_batch(args)
     output = check_writable(args.output, inputs=[args.input])
     if args.disagreement_map:
         check_writable(args.disagreement_map, inputs=[args.input])
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
     image = read_volume(args.input)
-    options = InferenceOptions(
-        mode=args.mode, axis=args.axis, batch_size=args.batch_size,
-        patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
-        device=args.device, precision=args.precision, compile=args.compile, output_dtype=args.output_dtype,
-        disagreement=args.disagreement_map is not None, force=args.force,
-    )
+    options = inference_options(args)
     reporter = make_reporter(args.progress)
     try:
         result = translate_image(image, package, args.source, args.target, options, progress=reporter)
@@ -197,6 +212,54 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def inference_options(args: argparse.Namespace):
+    from .translation import InferenceOptions
+
+    return InferenceOptions(
+        mode=args.mode, axis=args.axis, batch_size=args.batch_size,
+        patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
+        device=args.device, precision=args.precision, compile=args.compile, output_dtype=args.output_dtype,
+        disagreement=args.disagreement_map is not None, force=args.force,
+    )
+
+
+def _predict_batch(args: argparse.Namespace) -> int:
+    """Many volumes, one model: a progress bar (or JSON line) per volume, summary.csv, non-zero if any failed."""
+    from .batch_translation import batch_items, run_batch
+    from .model_registry import find_package
+    from .translation import resolve_direction
+
+    if args.disagreement_map:
+        raise GANTranslateError("--disagreement-map takes one volume; for a batch, run the volumes one by one")
+    package = find_package(args.model)
+    _, target = resolve_direction(package.card, args.source, args.target)
+    output_dir = Path(args.output)
+    items = batch_items(args.input, output_dir, target)
+    bar = None
+    if args.progress in ("bar", "auto") and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="volumes", unit="volume", file=sys.stderr)
+
+    def on_volume(done: int, total: int, row: dict) -> None:
+        if args.progress == "json":
+            print(json.dumps({"event": "volume", "done": done, "total": total, **row}), flush=True)
+        elif bar is not None:
+            bar.update(1)
+        if row["status"] == "failed" and args.progress != "json":
+            print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
+
+    report = run_batch(items, package, args.source, args.target, inference_options(args), output_dir,
+                       skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
+                       on_volume=on_volume)
+    if bar is not None:
+        bar.close()
+    counts = {status: sum(row["status"] == status for row in report.rows) for status in ("ok", "skipped", "failed")}
+    print(f"{counts['ok']} translated, {counts['skipped']} skipped, {counts['failed']} failed; "
+          f"see {output_dir / 'summary.csv'}", file=sys.stderr if args.progress == "json" else sys.stdout)
+    return EXIT_ERROR if report.failed else 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, summary_table
     from .model_registry import find_package
@@ -214,6 +277,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(summary_table(summary), end="")
     print(f"wrote {args.output / 'metrics.csv'}, {args.output / 'summary.md'} and montages in {args.output}")
     return 0
+
+
+def _augment(args: argparse.Namespace) -> int:
+    from .dataset_completion import complete_dataset
+    from .model_registry import find_package
+    from .translation import InferenceOptions
+
+    package = find_package(args.model)
+    results = complete_dataset(args.dataset, package, args.source, args.target, InferenceOptions(device=args.device),
+                               force=args.force, on_subject=lambda c: print(f"{c.subject}: {c.status}"
+                                                                            + (f" ({c.detail})" if c.detail else "")))
+    written = sum(r.status == "written" for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    print(f"{written} synthetic {args.target} volume(s) written, {failed} failed, {len(results) - written - failed} "
+          "subject(s) left as they were")
+    return EXIT_ERROR if failed else 0
 
 
 def _models_list(args: argparse.Namespace) -> int:

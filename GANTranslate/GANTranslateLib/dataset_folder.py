@@ -4,6 +4,7 @@
       dataset.json        {"name": ..., "domains": ["T1", "T2"], "training": [...], "validation": [...], "test": [...]}
       SUBJECT/T1.nii.gz   one file per domain the subject has (any format SimpleITK reads)
       SUBJECT/mask.nii.gz optional foreground mask (for statistics, sampling and metrics)
+      SUBJECT/T2.synthetic.nii.gz  a synthetic volume (gantranslate augment), used only when asked
 
 A subject that has both domains of a direction is paired for it; the others are used unpaired. "test"
 subjects (whole patients held out) are never trained on, whatever the other lists say; the evaluator scores
@@ -42,14 +43,24 @@ class DatasetFolder:
         return self.training + self.validation + [s for s in self.test if s not in self.validation]
 
 
-def find_file(folder: Path, stem: str) -> Path | None:
-    return find_volume(folder, [stem])
+SYNTHETIC_TAG = "synthetic"  # FLAIR.synthetic.nii.gz: made by a model (dataset_completion.py), never acquired
 
 
-def read_dataset(root: str | Path, validation_names: list[str] | None = None, inner: bool = False) -> DatasetFolder:
+def find_file(folder: Path, stem: str, use_synthetic: bool = False) -> Path | None:
+    """The subject's acquired file of a domain; with ``use_synthetic``, else its synthetic one."""
+    return find_volume(folder, [stem] + ([f"{stem}.{SYNTHETIC_TAG}"] if use_synthetic else []))
+
+
+def synthetic_path(folder: Path, domain: str) -> Path:
+    return folder / f"{domain}.{SYNTHETIC_TAG}.nii.gz"
+
+
+def read_dataset(root: str | Path, validation_names: list[str] | None = None, inner: bool = False,
+                 use_synthetic: bool = False) -> DatasetFolder:
     """``inner``: the split for choosing a model without touching the held-out patients: dataset.json's
     "inner_validation" subjects become the validation set, the rest of "training" the training set, and
-    "test" is left out."""
+    "test" is left out. ``use_synthetic``: a domain a subject lacks may come from its synthetic file
+    (``T2.synthetic.nii.gz``); off by default, so that nothing synthetic passes for acquired data."""
     root = Path(root)
     manifest = root / "dataset.json"
     if not manifest.is_file():
@@ -74,7 +85,7 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None, in
         folder = root / name
         if not folder.is_dir():
             raise GANTranslateError(f"subject folder {folder} listed in dataset.json does not exist")
-        files = {d: f for d in domains if (f := find_file(folder, d)) is not None}
+        files = {d: f for d in domains if (f := find_file(folder, d, use_synthetic)) is not None}
         if not files:
             raise GANTranslateError(f"subject {name} has no file for any domain {domains} (expected e.g. {folder / domains[0]}.nii.gz)")
         return Subject(name, files, find_file(folder, "mask"))

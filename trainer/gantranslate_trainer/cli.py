@@ -140,7 +140,9 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
     profile = json.loads(state["input_profile"]) if "input_profile" in state else None  # runs of earlier versions have none
-    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)), profile)
+    synthetic = json.loads(state.get("synthetic", "[]"))
+    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)), profile,
+                      synthetic)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 

@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
         # outer: train on dataset.json's training subjects; inner: hold its inner_validation subjects out of
         # them (for choosing settings without touching the held-out test patients)
         "split": "outer",
+        # take a domain a subject lacks from its synthetic file (gantranslate augment) instead; the card
+        # then names the subjects and models that made them
+        "use_synthetic": False,
         "dims": 2,
         "axis": "axial",
         "adjacent": 0,

@@ -28,7 +28,8 @@ def directions(config: dict) -> list[list[str]]:
 
 
 def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None,
-               prior: dict[str, list[float]] | None = None, profile: dict[str, Any] | None = None) -> ModelCard:
+               prior: dict[str, list[float]] | None = None, profile: dict[str, Any] | None = None,
+               synthetic: list[dict[str, str]] | None = None) -> ModelCard:
     """``prior``: the model's intensity-prior tables per direction (GANModel.prior_for_card), if it has them;
     ``profile``: what the training subjects look like, for the input guard (preprocessing.input_profile)."""
     data, export = config["data"], config["export"]
@@ -57,6 +58,7 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         "normalization": normalization,
         **({"intensity_prior": {"tables": prior}} if prior else {}),
         **({"input_profile": profile} if profile else {}),
+        **({"synthetic_training_data": synthetic} if synthetic else {}),
         # restoration: the output keeps the input's intensity scale, as the target had it in training (preprocessing)
         **({"output_scale": "input"} if export["task"] in RESTORATION_TASKS else {}),
         "license": export["license"],

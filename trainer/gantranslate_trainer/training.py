@@ -16,7 +16,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler, default_collate
 
 from GANTranslateLib.device import resolve_device
-from GANTranslateLib.dataset_folder import DatasetFolder, read_dataset, require_domains
+from GANTranslateLib.dataset_completion import provenance_of
+from GANTranslateLib.dataset_folder import SYNTHETIC_TAG, DatasetFolder, read_dataset, require_domains
 from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -124,12 +125,18 @@ class TrainingData:
     samples: TrainingSamples
     sampler: DistributedSampler
     batches_per_epoch: int
+    synthetic: list[dict[str, str]]  # the synthetic volumes trained on (data.use_synthetic): subject, domain, model
 
 
 def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) -> TrainingData:
     """Read the dataset, keep the subjects the model can use, normalise them as inference will, and plan the
     samples; the resolved config is saved in the run folder."""
-    dataset = read_dataset(config["data"]["root"], config["validation"]["subjects"], inner=config["data"]["split"] == "inner")
+    data = config["data"]
+    dataset = read_dataset(data["root"], config["validation"]["subjects"], inner=data["split"] == "inner",
+                           use_synthetic=data["use_synthetic"])
+    if data["use_synthetic"]:  # synthetic data is for training only: validation and test stay acquired
+        acquired = read_dataset(data["root"], config["validation"]["subjects"], inner=data["split"] == "inner")
+        dataset = replace(dataset, validation=acquired.validation, test=acquired.test)
     if config["model"] == "unified" and not config["data"]["domains"]:
         config["data"]["domains"] = dataset.domains
     domains = run_domains(config)
@@ -152,8 +159,22 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     batches_per_epoch = len(sampler) // config["train"]["batch_size"]
     if batches_per_epoch == 0:
         raise GANTranslateError(f"only {len(sampler)} samples per process; lower train.batch_size below that")
+    acquired = [replace(s, files={d: f for d, f in s.files.items() if SYNTHETIC_TAG not in f.name}) for s in dataset.training]
     return TrainingData(dataset, domains, prepared, reference_ranges(prepared, config, domains),
-                        input_profile(dataset.training, dataset.domains), samples, sampler, batches_per_epoch)
+                        input_profile(acquired, dataset.domains), samples, sampler, batches_per_epoch,
+                        synthetic_sources(dataset.training))
+
+
+def synthetic_sources(subjects: list) -> list[dict[str, str]]:
+    """Which training volumes are synthetic, and the model that made each (its provenance record)."""
+    found = []
+    for subject in subjects:
+        for domain, path in subject.files.items():
+            if SYNTHETIC_TAG in path.name:
+                made = provenance_of(path)
+                found.append({"subject": subject.name, "domain": domain, "model": made["model"]["id"],
+                              "model_version": made["model"]["version"], "made_from": made["made_from"]["domain"]})
+    return found
 
 
 class TrainingRun:
@@ -214,7 +235,7 @@ class TrainingRun:
 
     def card(self):
         return build_card(self.config, self.data.normalization, prior=self.model.prior_for_card(directions(self.config)),
-                          profile=self.data.profile)
+                          profile=self.data.profile, synthetic=self.data.synthetic)
 
     def validate(self, log: RunLog) -> bool:
         """Score the validation subjects through the engine (main process); True when this is the best yet."""
@@ -246,7 +267,7 @@ class TrainingRun:
                 "rng": states if self.info.enabled else states[0],
                 "best": json.dumps(self.best), "latest": json.dumps(self.latest),
                 "normalization": json.dumps(self.data.normalization), "domains": self.data.domains,
-                "input_profile": json.dumps(self.data.profile),
+                "input_profile": json.dumps(self.data.profile), "synthetic": json.dumps(self.data.synthetic),
             }, path)
 
     def loop(self, stop_at_step: Optional[int], quiet: bool) -> None:

@@ -1,0 +1,148 @@
+"""Many volumes with one model: a folder, a glob or a CSV list in, a folder of synthetic volumes and a
+summary out. The model is loaded once (and compiled once, then taken from the cache); a volume that fails
+is reported in the summary and the batch goes on; an interrupted batch resumes with ``skip_existing``.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from .atomic_files import publish_file, temporary_file
+from .errors import GANTranslateError
+from .image_io import WRITABLE_SUFFIXES, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
+from .model_package import ModelPackage
+from .translation import InferenceOptions, TranslationResult, resolve_direction, translate_image
+
+SUMMARY_NAME = "summary.csv"
+SUMMARY_COLUMNS = ["input", "output", "seconds", "status", "message"]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    input: Path
+    output: Path
+
+
+@dataclass
+class BatchReport:
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(row["status"] == "failed" for row in self.rows)
+
+
+def is_batch(input_spec: str, output: Path) -> bool:
+    """Batch mode: the output is a folder (existing, or named without a volume suffix) and the input a
+    folder of volume files, a glob pattern or a .csv list."""
+    named_as_file = full_suffix(output) in WRITABLE_SUFFIXES
+    return not named_as_file and (output.is_dir() or not output.exists()) and (
+        input_spec.lower().endswith(".csv") or any(c in input_spec for c in "*?[") or _volume_files(Path(input_spec)))
+
+
+def _volume_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and full_suffix(p) in WRITABLE_SUFFIXES)
+
+
+def output_name(source: Path, target: str) -> str:
+    """``sub-01_T1.nii.gz`` -> ``sub-01_T1_synthetic-T2.nii.gz``: the name says what it is, and where from."""
+    suffix = full_suffix(source)
+    stem = source.name[: -len(suffix)] if suffix in WRITABLE_SUFFIXES else source.name
+    return f"{stem}_synthetic-{target}{suffix if suffix in WRITABLE_SUFFIXES else '.nii.gz'}"
+
+
+def batch_items(input_spec: str, output_dir: Path, target: str) -> list[BatchItem]:
+    """The volumes to translate and where each goes. A CSV has an ``input`` column (paths relative to the
+    CSV's folder) and may name each ``output`` (relative to the output folder)."""
+    if input_spec.lower().endswith(".csv"):
+        items = _items_from_csv(Path(input_spec), output_dir, target)
+    else:
+        paths = sorted(Path(p) for p in glob.glob(input_spec)) if any(c in input_spec for c in "*?[") \
+            else _volume_files(Path(input_spec))
+        paths = [p for p in paths if p.is_file() or p.is_dir()]
+        items = [BatchItem(p, output_dir / output_name(p, target)) for p in paths]
+    if not items:
+        raise GANTranslateError(f"no volumes found in {input_spec}; give a folder of volume files, a glob such as "
+                                "'scans/*_T1.nii.gz' in quotes, or a .csv with an 'input' column")
+    outputs = [item.output.resolve() for item in items]
+    if len(set(outputs)) != len(outputs):
+        raise GANTranslateError("two inputs would be written to the same output name; give an 'output' column in a CSV")
+    for item in items:
+        if any(same_file(item.output, other.input) for other in items):
+            raise GANTranslateError(f"output {item.output} would replace an input; choose another output folder")
+    return items
+
+
+def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem]:
+    if not path.is_file():
+        raise GANTranslateError(f"input list not found: {path}")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "input" not in rows[0]:
+        raise GANTranslateError(f"{path} needs a header line with an 'input' column (and optionally 'output')")
+    items = []
+    for row in rows:
+        source = Path(row["input"]) if Path(row["input"]).is_absolute() else path.parent / row["input"]
+        name = (row.get("output") or "").strip() or output_name(source, target)
+        items.append(BatchItem(source, output_dir / name))
+    return items
+
+
+def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[str], target: Optional[str],
+              options: InferenceOptions, output_dir: Path, skip_existing: bool = False, force: bool = False,
+              compress: bool = True, on_volume: Callable[[int, int, dict], None] = lambda done, total, row: None,
+              ) -> BatchReport:
+    """Translate every item with one loaded network; the summary is rewritten after each volume, so an
+    interrupted batch still says what it did."""
+    source, target = resolve_direction(package.card, source, target)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    existing = [item for item in items if item.output.exists()]
+    if existing and not (skip_existing or force):
+        raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
+                                "pass --skip-existing to keep them and translate the rest, or --force to replace them")
+    for item in items:
+        check_writable(item.output, inputs=[item.input])
+    network = package.build_network()  # once for the whole batch
+    report = BatchReport()
+    for done, item in enumerate(items, start=1):
+        row = {"input": str(item.input), "output": str(item.output), "seconds": "", "status": "", "message": ""}
+        if item.output.exists() and skip_existing:
+            row.update(status="skipped", message="output exists")
+        else:
+            row.update(_translate_one(item, package, source, target, options, network, compress))
+        report.rows.append(row)
+        write_summary(report, output_dir / SUMMARY_NAME)
+        on_volume(done, len(items), row)
+    return report
+
+
+def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: str, options: InferenceOptions,
+                   network, compress: bool) -> dict:
+    start = time.perf_counter()
+    try:
+        result: TranslationResult = translate_image(read_volume(item.input), package, source, target, options,
+                                                    network=network)
+        write_volume_atomic(result.image, item.output, compress=compress)
+    except GANTranslateError as error:
+        return {"status": "failed", "message": str(error), "seconds": f"{time.perf_counter() - start:.2f}"}
+    return {"status": "ok", "message": "; ".join(result.warnings), "seconds": f"{time.perf_counter() - start:.2f}"}
+
+
+def write_summary(report: BatchReport, path: Path) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, SUMMARY_COLUMNS)
+    writer.writeheader()
+    writer.writerows(report.rows)
+    temporary = temporary_file(path, ".csv")
+    try:
+        temporary.write_text(text.getvalue())
+        publish_file(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
