@@ -281,7 +281,10 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         else:
             self._parameterNode.outputVolume = outputNode
             seconds = outputNode.GetAttribute("GANTranslate.Seconds")
+            warnings = outputNode.GetAttribute("GANTranslate.Warnings")
             self.ui.statusLabel.text = _("Done: {name} ({seconds} s).").format(name=outputNode.GetName(), seconds=seconds)
+            if warnings:  # the input guard: the result is there, but may be wrong
+                self.ui.statusLabel.text += " " + _("Warning: {warnings}").format(warnings=warnings)
         self.finishRun()
 
     def finishRun(self) -> None:
@@ -302,6 +305,24 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         folder = self.logic.userModelsFolder()
         os.makedirs(folder, exist_ok=True)
         qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(folder))
+
+
+def fast_mode_text(card: dict) -> str:
+    """What the card records of fast mode's error, for the Fast preview option."""
+    record = card.get("fast_mode")
+    if not record:
+        return _("not measured, so it is refused")
+    parts = []
+    for precision in ("bf16", "fp16"):
+        entry = record.get(precision)
+        if entry is None:
+            continue
+        if entry.get("non_finite"):
+            parts.append(_("{p}: overflows, refused").format(p=precision))
+        else:
+            parts.append(_("{p}: {psnr:.0f} dB PSNR against exact, mean difference {mean:.2g}{verdict}").format(
+                p=precision, psnr=entry["psnr_db"], mean=entry["mean_abs"], verdict="" if entry["allowed"] else _(", refused")))
+    return "; ".join(parts) or _("not measured, so it is refused")
 
 
 class GANTranslateLogic(ScriptedLoadableModuleLogic):
@@ -335,12 +356,14 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
 
     def describeModel(self, package) -> str:
         card = package.card.data
-        metrics = card.get("metrics", {}).get("validation", {})
-        scores = ", ".join(f"{k.upper()} {metrics[k]:.3g}" for k in ("psnr", "ssim", "nmae") if k in metrics)
+        from GANTranslateLib.cli import metric_lines
+
+        held_out = "<br>".join(line.removeprefix("held out:").strip() for line in metric_lines(card.get("metrics", {})))
         rows = [f"<b>{card['name']}</b> ({card['id']} {card['version']})",
                 _("Task: {task}; {mode}").format(task=card["task"], mode=card["mode"].upper()),
                 _("Trained on: {data}").format(data=card.get("training_data", _("not stated"))),
-                _("Validation: {scores}").format(scores=scores or _("not reported")),
+                _("Held out: {scores}").format(scores=held_out or _("not reported")),
+                _("Fast preview: {error}").format(error=fast_mode_text(card)),
                 _("Licence: {licence}").format(licence=card["license"])]
         if card.get("intended_use"):
             rows.append(f"<i>{card['intended_use']}</i>")
@@ -434,7 +457,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         )
         self._run = {"input": inputVolume, "output": outputVolume, "model": model, "target": target, "source": source,
                      "outputPath": outputPath, "disagreementPath": disagreementPath, "workDir": workDir, "started": time.time(), "device": device,
-                     "stderr": [], "stdoutBuffer": "", "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None}
+                     "stderr": [], "stdoutBuffer": "", "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None,
+                     "warnings": []}
         command = predict_command(self.pythonExecutable(), request)
         logging.info("GANTranslate: %s", " ".join(command))
         if wait:
@@ -500,6 +524,11 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
             return
         if event.kind == "done":
             self._run["result"] = event.fields
+        if event.kind == "warning":
+            self._run["warnings"].append(event.fields["message"])
+            if self._run["onLog"]:
+                self._run["onLog"](_("Warning: {message}").format(message=event.fields["message"]))
+            return
         if self._run["onProgress"]:
             self._run["onProgress"](event.fraction, event.stage)
         if self._run["onLog"]:
@@ -533,7 +562,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         card = run["model"].card
         mrml_volume.record_provenance(
             outputNode, ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
-            Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1))
+            Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1),
+            Warnings=" | ".join(run["warnings"]))
         if run["disagreementPath"]:
             name = mrml_volume.disagreement_name(outputNode.GetName())
             mapNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", slicer.mrmlScene.GenerateUniqueName(name))

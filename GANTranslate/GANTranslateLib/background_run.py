@@ -59,7 +59,7 @@ def child_environment(device: str, base: Optional[dict] = None) -> dict[str, str
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    kind: str  # progress, done
+    kind: str  # progress, warning, done
     stage: str = ""
     fraction: float = 0.0
     fields: Optional[dict] = None
@@ -80,6 +80,8 @@ def parse_line(line: str) -> Optional[ProgressEvent]:
         return None
     if data["event"] == "done":
         return ProgressEvent("done", "done", 1.0, data)
+    if data["event"] == "warning":  # the input guard's and the engine's: shown to the user, not progress
+        return ProgressEvent("warning", "", -1.0, data)
     stage = data.get("stage", "")
     low, high = STAGE_SPAN.get(stage, (0.0, 1.0))
     total = max(int(data.get("total", 1)), 1)
