@@ -469,12 +469,13 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
     def _runBlocking(self, command, env):
         self._process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            for line in self._process.stdout:
-                self._handleLine(line)
-            stderr = self._process.stderr.read()
-            exitCode = self._process.wait()
+            # both pipes at once: reading stdout to its end first would deadlock once stderr's pipe filled up
+            stdout, stderr = self._process.communicate()
+            exitCode = self._process.returncode
         finally:
             self._process = None
+        for line in stdout.splitlines():
+            self._handleLine(line)
         self._run["stderr"].append(stderr)
         return self._finish(exitCode)
 
