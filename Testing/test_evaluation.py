@@ -119,3 +119,21 @@ def test_montage_columns_line_up_for_a_thin_slab(tmp_path: Path) -> None:
         assert axial_row[:, 50 * column : 50 * column + 8].mean() > 50
         assert axial_row[:, 50 * column + 8 : 50 * column + 50].max() == 0
     assert axial_row[:, 150:].max() == 0  # no error
+
+
+def test_without_training_subjects_the_baseline_is_the_one_the_card_learned(tmp_path: Path) -> None:
+    """A folder of test subjects alone (as the bundled sample): the model is still compared with the look-up
+    table of its own training data, which the trainer records in the card (baseline_tables)."""
+    root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
+    info = json.loads((root / "dataset.json").read_text())
+    info.update(training=[], validation=["TCGA-FG-6692-holdout"])
+    (root / "dataset.json").write_text(json.dumps(info))
+    norm = {"method": "percentile", "low": 0.5, "high": 99.5, "mask": "nonzero", "reference": [0, 600]}
+    identity_table = np.linspace(-1, 1, 256).round(5).tolist()
+    package = make_package(tmp_path / "model", normalization={"T1": norm, "T2": norm},
+                           baseline_tables={"T1->T2": identity_table})
+    _, summary = evaluate(root, "T1", "T2", tmp_path / "eval", package=package)
+    assert "baseline_psnr" in summary["metrics"]
+    plain = make_package(tmp_path / "plain", normalization={"T1": norm, "T2": norm})
+    _, summary = evaluate(root, "T1", "T2", tmp_path / "eval-plain", package=plain)
+    assert "baseline_psnr" not in summary["metrics"]  # nothing to learn it from, and nothing recorded

@@ -98,6 +98,11 @@ def test_three_dimensional_training_exports_a_patch_model(tmp_path: Path, name: 
     train(config, tmp_path / "run", quiet=True)
     package = export_run(tmp_path / "run", tmp_path / "model")
     assert package.card.mode == "3d" and package.card.patch_size == (32, 32, 16)
+    if name == "pix2pix":  # paired: the card carries its training data's look-up-table baseline and input profile
+        assert len(package.card.baseline_table("T1", "T2")) == 256
+        assert set(package.card.data["input_profile"]["domains"]) == {"T1", "T1c", "T2", "FLAIR"}
+    # the exported checkpoint's own validation scores (the last step), never another step's
+    assert package.card.data["metrics"]["validation"]["step"] == 2 and package.card.data["metrics"]["checkpoint"] == "last.pt"
     image = sitk.ReadImage(str(HOLDOUT / "T1.nii.gz"))
     result = translate_image(image, package, "T1", "T2")
     assert_same_geometry(result.image, image)

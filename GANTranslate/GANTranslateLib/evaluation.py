@@ -120,9 +120,12 @@ def _choose(dataset: DatasetFolder, names: Optional[list[str]]) -> list[Subject]
 
 
 def _fit_baseline(dataset: DatasetFolder, package: ModelPackage, source: str, target: str):
+    """The look-up-table baseline, learned on the dataset's training subjects; where the dataset has none
+    with both contrasts (a folder of test subjects), the one the card learned on the model's training data."""
     training = [s for s in dataset.training if s.has(source, target)]
     if not training:
-        return None
+        table = package.card.baseline_table(source, target)
+        return None if table is None else lut_baseline.LookUpTable(np.asarray(table, dtype=np.float32))
     pairs = []
     for s in training:
         real = read_volume(s.files[target])

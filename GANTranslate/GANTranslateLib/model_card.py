@@ -123,6 +123,13 @@ class ModelCard:
             return None
         return self.data["intensity_prior"]["tables"][f"{source}->{target}"]
 
+    def baseline_table(self, source: str, target: str) -> list[float] | None:
+        """The direction's look-up-table baseline learned on the training subjects (or the intensity prior's,
+        which is the same table), or None if the card has neither."""
+        key = f"{source}->{target}"
+        table = self.data.get("baseline_tables", {}).get(key)
+        return table if table is not None else self.prior_table(source, target)
+
     @property
     def channel_mode(self) -> str:
         return self.data.get("slice", {}).get("channel_mode", "adjacent")

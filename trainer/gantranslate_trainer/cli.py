@@ -140,9 +140,9 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
     profile = json.loads(state["input_profile"]) if "input_profile" in state else None  # runs of earlier versions have none
-    synthetic = json.loads(state.get("synthetic", "[]"))
+    synthetic, baselines = json.loads(state.get("synthetic", "[]")), json.loads(state.get("baselines", "{}"))
     card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)), profile,
-                      synthetic)
+                      synthetic, baselines)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 

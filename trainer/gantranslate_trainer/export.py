@@ -29,9 +29,10 @@ def directions(config: dict) -> list[list[str]]:
 
 def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None,
                prior: dict[str, list[float]] | None = None, profile: dict[str, Any] | None = None,
-               synthetic: list[dict[str, str]] | None = None) -> ModelCard:
+               synthetic: list[dict[str, str]] | None = None, baselines: dict[str, list[float]] | None = None) -> ModelCard:
     """``prior``: the model's intensity-prior tables per direction (GANModel.prior_for_card), if it has them;
-    ``profile``: what the training subjects look like, for the input guard (preprocessing.input_profile)."""
+    ``profile``: what the training subjects look like, for the input guard (preprocessing.input_profile);
+    ``baselines``: each direction's look-up-table baseline on the training subjects."""
     data, export = config["data"], config["export"]
     domains = run_domains(config)
     model_id = export["id"] or f"{config['model']}-{'-'.join(domains)}-{data['dims']}d".lower()
@@ -59,6 +60,7 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         **({"intensity_prior": {"tables": prior}} if prior else {}),
         **({"input_profile": profile} if profile else {}),
         **({"synthetic_training_data": synthetic} if synthetic else {}),
+        **({"baseline_tables": baselines} if baselines else {}),
         # restoration: the output keeps the input's intensity scale, as the target had it in training (preprocessing)
         **({"output_scale": "input"} if export["task"] in RESTORATION_TASKS else {}),
         "license": export["license"],

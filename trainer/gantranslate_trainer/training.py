@@ -126,6 +126,7 @@ class TrainingData:
     sampler: DistributedSampler
     batches_per_epoch: int
     synthetic: list[dict[str, str]]  # the synthetic volumes trained on (data.use_synthetic): subject, domain, model
+    baselines: dict[str, list[float]]  # each direction's look-up-table baseline on the training subjects
 
 
 def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) -> TrainingData:
@@ -162,7 +163,13 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     acquired = [replace(s, files={d: f for d, f in s.files.items() if SYNTHETIC_TAG not in f.name}) for s in dataset.training]
     return TrainingData(dataset, domains, prepared, reference_ranges(prepared, config, domains),
                         input_profile(acquired, dataset.domains), samples, sampler, batches_per_epoch,
-                        synthetic_sources(dataset.training))
+                        synthetic_sources(dataset.training), baseline_tables(prepared, directions(config)))
+
+
+def baseline_tables(prepared: list[PreparedSubject], pairs: list[list[str]]) -> dict[str, list[float]]:
+    """The look-up-table baseline of each direction the model ships, on its training subjects (for the card)."""
+    with_both = [(s, t) for s, t in pairs if any(s in p.volumes and t in p.volumes for p in prepared)]
+    return {key: [round(float(v), 5) for v in table] for key, table in fit_prior_tables(prepared, with_both).items()}
 
 
 def synthetic_sources(subjects: list) -> list[dict[str, str]]:
@@ -235,7 +242,7 @@ class TrainingRun:
 
     def card(self):
         return build_card(self.config, self.data.normalization, prior=self.model.prior_for_card(directions(self.config)),
-                          profile=self.data.profile, synthetic=self.data.synthetic)
+                          profile=self.data.profile, synthetic=self.data.synthetic, baselines=self.data.baselines)
 
     def validate(self, log: RunLog) -> bool:
         """Score the validation subjects through the engine (main process); True when this is the best yet."""
@@ -268,6 +275,7 @@ class TrainingRun:
                 "best": json.dumps(self.best), "latest": json.dumps(self.latest),
                 "normalization": json.dumps(self.data.normalization), "domains": self.data.domains,
                 "input_profile": json.dumps(self.data.profile), "synthetic": json.dumps(self.data.synthetic),
+                "baselines": json.dumps(self.data.baselines),
             }, path)
 
     def loop(self, stop_at_step: Optional[int], quiet: bool) -> None:
