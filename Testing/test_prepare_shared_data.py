@@ -66,3 +66,12 @@ def test_a_sagittal_slab_can_be_held_out_instead(tmp_path: Path, monkeypatch) ->
     assert np.all(training[:, :, 3:7] == t1.min())  # x 4-5 and one column on each side: background
     np.testing.assert_array_equal(training[:, :, :3], t1[:, 0:12, 0:3])
     np.testing.assert_array_equal(training[:, :, 7:], t1[:, 0:12, 7:10])
+
+
+def test_a_missing_shared_data_folder_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(REPO / "trainer" / "datasets" / "prepare_shared_data.py"), "tcga",
+                           str(tmp_path / "elsewhere"), str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "shared/data" in done.stderr and not (tmp_path / "out").exists()

@@ -133,6 +133,12 @@ def main() -> None:
     parser.add_argument("--holdout-axis", choices=sorted(AXIS_INDEX), default="axial",
                         help="the orientation of the held-out slab (default axial)")
     args = parser.parse_args()
+    preset = PRESETS[args.preset]
+    missing = [args.shared_data / f for f in [*preset["files"].values(), *([preset["mask"]] if preset["mask"] else [])]
+               if not (args.shared_data / f).is_file()]
+    if missing:
+        raise SystemExit(f"error: {len(missing)} file(s) of the shared data are missing, e.g. {missing[0]}; pass the folder "
+                         "that holds tcga_lgg_fg6692/ and mni_templates_2mm/ (the project's shared/data, see DATA_LICENSES.md)")
     prepare(args.preset, args.shared_data, args.output, args.holdout_axis)
 
 
