@@ -10,7 +10,6 @@ synthetic file for an acquired one.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from .atomic_files import publish_file, temporary_file
 from .dataset_folder import SYNTHETIC_TAG, read_dataset, synthetic_path
 from .errors import GANTranslateError
 from .image_io import read_volume, write_volume_atomic
+from .model_install import sha256_of
 from .model_package import CARD_NAME, ModelPackage
 from .translation import InferenceOptions, resolve_direction, translate_image
 
@@ -30,14 +30,6 @@ class Completion:
     subject: str
     status: str  # written, skipped (has the target acquired / synthetic already), no source, failed
     detail: str = ""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def complete_dataset(root: Path, package: ModelPackage, source: str, target: str, options: InferenceOptions,
@@ -74,9 +66,9 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
     provenance = {
         "synthetic": True,
         "domain": target,
-        "made_from": {"file": source_file.name, "domain": source, "sha256": file_sha256(source_file)},
+        "made_from": {"file": source_file.name, "domain": source, "sha256": sha256_of(source_file)},
         "model": {"id": package.card.id, "version": package.card.version,
-                  "card_sha256": file_sha256(package.path / CARD_NAME)},
+                  "card_sha256": sha256_of(package.path / CARD_NAME)},
         "gantranslate": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "warnings": list(result.warnings),
