@@ -7,7 +7,6 @@ Cancel is immediate, and an out-of-memory crash cannot take Slicer down.
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from typing import Annotated, Callable, Optional
@@ -28,6 +27,7 @@ from slicer.ScriptedLoadableModule import (
 from slicer.util import VTKObservationMixin
 
 # Engine modules that need neither torch nor jsonschema at import time.
+from GANTranslateLib.background_process import BackgroundProcess
 from GANTranslateLib.background_run import RunRequest, child_environment, failure_message, parse_line, predict_command
 
 README_URL = "https://github.com/gantranslate/SlicerGANTranslate#readme"
@@ -279,7 +279,8 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.statusLabel.text = error
             slicer.util.errorDisplay(_("Translation failed: {error}").format(error=error))
         else:
-            self._parameterNode.outputVolume = outputNode
+            # the next Apply makes a new volume again: overwriting one is an explicit choice each time
+            self._parameterNode.outputVolume = None
             seconds = outputNode.GetAttribute("GANTranslate.Seconds")
             warnings = outputNode.GetAttribute("GANTranslate.Warnings")
             self.ui.statusLabel.text = _("Done: {name} ({seconds} s).").format(name=outputNode.GetName(), seconds=seconds)
@@ -330,7 +331,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
 
     def __init__(self) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
-        self._process = None
+        self._process = None  # the running BackgroundProcess
+        self._timer = None  # polls it while the GUI runs
         self._run = None
 
     def getParameterNode(self):
@@ -457,7 +459,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         )
         self._run = {"input": inputVolume, "output": outputVolume, "model": model, "target": target, "source": source,
                      "outputPath": outputPath, "disagreementPath": disagreementPath, "workDir": workDir, "started": time.time(), "device": device,
-                     "stderr": [], "stdoutBuffer": "", "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None,
+                     "stderr": [], "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None,
                      "warnings": []}
         command = predict_command(self.pythonExecutable(), request)
         logging.info("GANTranslate: %s", " ".join(command))
@@ -467,55 +469,42 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         return None
 
     def _runBlocking(self, command, env):
-        self._process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            # both pipes at once: reading stdout to its end first would deadlock once stderr's pipe filled up
-            stdout, stderr = self._process.communicate()
-            exitCode = self._process.returncode
-        finally:
-            self._process = None
-        for line in stdout.splitlines():
-            self._handleLine(line)
-        self._run["stderr"].append(stderr)
+        self._process = BackgroundProcess(command, env)
+        exitCode = None
+        while exitCode is None:
+            exitCode = self._pump()
+            time.sleep(0.05)
+        self._process = None
         return self._finish(exitCode)
 
     def _startBackground(self, command, env) -> None:
-        process = qt.QProcess()
-        environment = qt.QProcessEnvironment()
-        for key, value in env.items():
-            environment.insert(key, value)
-        process.setProcessEnvironment(environment)
-        process.connect("readyReadStandardOutput()", self._readStdout)
-        process.connect("readyReadStandardError()", self._readStderr)
-        process.connect("finished(int,QProcess::ExitStatus)", self._onProcessFinished)
-        self._process = process
-        process.start(command[0], command[1:])
+        """The engine in a child process (BackgroundProcess: its own process group, so Cancel ends the launcher
+        and the Python it starts), polled from a timer so the GUI stays responsive."""
+        self._process = BackgroundProcess(command, env)
+        self._timer = qt.QTimer()
+        self._timer.setInterval(100)
+        self._timer.connect("timeout()", self._onTimer)
+        self._timer.start()
 
-    def _readStdout(self) -> None:
-        """Complete lines only: a read can end in the middle of a JSON line."""
+    def _onTimer(self) -> None:
         if self._process is None:
             return
-        self._run["stdoutBuffer"] += self._process.readAllStandardOutput().data().decode(errors="replace")
-        *lines, self._run["stdoutBuffer"] = self._run["stdoutBuffer"].split("\n")
+        exitCode = self._pump()
+        if exitCode is not None:
+            self._timer.stop()
+            self._process = None
+            self._finish(exitCode)
+
+    def _pump(self):
+        """Hand the child's new output to the run; its exit code once it has ended, else None."""
+        lines, errors, exitCode = self._process.poll()
         for line in lines:
             self._handleLine(line)
-
-    def _readStderr(self) -> None:
-        if self._process is not None:
-            text = self._process.readAllStandardError().data().decode(errors="replace")
-            self._run["stderr"].append(text)
+        if errors:
+            self._run["stderr"] += errors
             if self._run["onLog"]:
-                self._run["onLog"](text.rstrip())
-
-    def _onProcessFinished(self, exitCode, exitStatus) -> None:
-        if self._process is None:  # cancelled
-            return
-        self._readStdout()
-        self._readStderr()
-        self._handleLine(self._run["stdoutBuffer"])
-        crashed = exitStatus == qt.QProcess.CrashExit
-        self._process = None
-        self._finish(-9 if crashed else exitCode)
+                self._run["onLog"]("".join(errors).rstrip())
+        return exitCode
 
     def _handleLine(self, line: str) -> None:
         event = parse_line(line)
@@ -557,6 +546,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
 
         inputNode, target = run["input"], run["target"]
         outputNode = run["output"] or mrml_volume.create_output_node(slicer.mrmlScene, inputNode, target)
+        if run["output"]:  # overwriting a node the user chose: its name must say what it now holds
+            outputNode.SetName(slicer.mrmlScene.GenerateUniqueName(mrml_volume.output_name(inputNode.GetName(), target)))
         mrml_volume.read_result(run["outputPath"], outputNode, inputNode)
         mrml_volume.place_beside(slicer.mrmlScene, inputNode, outputNode)
         result = run["result"] or {}
@@ -566,35 +557,31 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
             Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1),
             Warnings=" | ".join(run["warnings"]))
         if run["disagreementPath"]:
-            name = mrml_volume.disagreement_name(outputNode.GetName())
+            name = mrml_volume.disagreement_name(outputNode.GetName(), target)
             mapNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", slicer.mrmlScene.GenerateUniqueName(name))
             mrml_volume.read_result(run["disagreementPath"], mapNode, inputNode)
             mrml_volume.place_beside(slicer.mrmlScene, inputNode, mapNode)
-            mrml_volume.set_disagreement_display(mapNode)
+            mrml_volume.set_disagreement_display(mapNode, target)
             outputNode.SetAttribute("GANTranslate.DisagreementMap", mapNode.GetID())
         self.showResult(inputNode, outputNode, target)
         return outputNode
 
     def showResult(self, inputNode, outputNode, target: str) -> None:
         from GANTranslateLib import mrml_volume
-        from GANTranslateLib.model_card import is_ct_domain
 
-        mrml_volume.set_display(outputNode, target)  # explicit CT window/level, kept if the preset is missing
-        if is_ct_domain(target):
-            slicer.modules.volumes.logic().ApplyVolumeDisplayPreset(outputNode.GetDisplayNode(), "CT_ABDOMEN")
-        slicer.util.setSliceViewerLayers(background=outputNode, foreground=inputNode, foregroundOpacity=0.5)
+        mrml_volume.set_display(outputNode, target)  # a brain window for (head) CT, automatic for MR
+        # the result alone; the input is the foreground layer at opacity 0, one slider away in each slice view
+        slicer.util.setSliceViewerLayers(background=outputNode, foreground=inputNode, foregroundOpacity=0.0)
         slicer.util.resetSliceViews()
 
     def cancel(self) -> None:
-        """Kill the background process; nothing is added to the scene."""
+        """End the background process and everything it started; nothing is added to the scene."""
         process, self._process = self._process, None
+        if self._timer is not None:
+            self._timer.stop()
         if process is None:
             return
-        if isinstance(process, subprocess.Popen):
-            process.kill()
-        else:
-            process.kill()
-            process.waitForFinished(3000)
+        process.cancel()
         if self._run:
             shutil.rmtree(self._run["workDir"], ignore_errors=True)
         self._run = None

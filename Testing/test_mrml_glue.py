@@ -85,8 +85,36 @@ def test_ct_target_gets_a_ct_window_and_mr_auto(scene) -> None:
     assert mr.GetDisplayNode().GetAutoWindowLevel()
 
 
-def test_disagreement_map_display_is_a_colour_map(scene) -> None:
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", mrml_volume.disagreement_name("T1 → T2"))
-    mrml_volume.set_disagreement_display(node)
-    assert node.GetName() == "T1 → T2 disagreement"
-    assert node.GetDisplayNode().GetColorNodeID() == "vtkMRMLColorTableNodeRainbow"
+def test_disagreement_map_display_is_a_perceptual_colour_map_with_a_unit(scene) -> None:
+    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", mrml_volume.disagreement_name("MR synthetic CT", "CT"))
+    mrml_volume.set_disagreement_display(node, "CT")
+    assert node.GetName() == "MR synthetic CT disagreement (HU)" and node.GetAttribute("GANTranslate.Unit") == "HU"
+    assert node.GetDisplayNode().GetColorNodeID() == "vtkMRMLColorTableNodeFileViridis.txt"
+    assert mrml_volume.disagreement_name("T1 → T2", "T2") == "T1 → T2 disagreement (T2 units)"
+
+
+def test_the_result_lies_under_the_inputs_transform(scene, tmp_path: Path) -> None:
+    """A registered input (under a linear transform) gives a result under the same transform: in world
+    coordinates the synthetic volume lies exactly where its input does."""
+    vtk = __import__("vtk")
+    source = load(scene, DATA / "tcga_t1_native_oblique_crop.nii.gz", "registered T1")
+    transform = scene.AddNewNodeByClass("vtkMRMLLinearTransformNode", "registration")
+    matrix = vtk.vtkMatrix4x4()
+    matrix.SetElement(0, 3, 12.5)
+    matrix.SetElement(1, 3, -3.0)
+    transform.SetMatrixTransformToParent(matrix)
+    source.SetAndObserveTransformNodeID(transform.GetID())
+    output = mrml_volume.create_output_node(scene, source, "CT")
+    mrml_volume.write_volume(source, str(tmp_path / "result.nrrd"))
+    mrml_volume.read_result(str(tmp_path / "result.nrrd"), output, source)
+    mrml_volume.place_beside(scene, source, output)
+    assert output.GetTransformNodeID() == transform.GetID()
+
+    def world_corner(node) -> list[float]:
+        to_world = vtk.vtkGeneralTransform()
+        slicer.vtkMRMLTransformNode.GetTransformBetweenNodes(node.GetParentTransformNode(), None, to_world)
+        ijk_to_ras = vtk.vtkMatrix4x4()
+        node.GetIJKToRASMatrix(ijk_to_ras)
+        return list(to_world.TransformPoint(ijk_to_ras.MultiplyPoint((0, 0, 0, 1))[:3]))
+
+    assert world_corner(output) == world_corner(source)

@@ -10,15 +10,19 @@ from slicer import vtkMRMLSubjectHierarchyNode, vtkMRMLVolumeArchetypeStorageNod
 from .model_card import is_ct_domain
 
 ATTRIBUTE_PREFIX = "GANTranslate."
-CT_WINDOW_LEVEL = (350.0, 40.0)  # Slicer's CT_ABDOMEN preset (soft tissue), used when presets are missing
+CT_WINDOW_LEVEL = (80.0, 40.0)  # brain (window 80 HU, level 40): the bundled CT models are of the head
+BONE_WINDOW_LEVEL = (2000.0, 400.0)
+DISAGREEMENT_COLORS = "vtkMRMLColorTableNodeFileViridis.txt"  # perceptual, and never mistaken for grey anatomy
 
 
 def output_name(input_name: str, target: str) -> str:
     return f"{input_name} synthetic CT" if is_ct_domain(target) else f"{input_name} → {target}"
 
 
-def disagreement_name(output_name_: str) -> str:
-    return f"{output_name_} disagreement"
+def disagreement_name(output_name_: str, target: str = "") -> str:
+    """The map's name says what it is and in which unit (HU for CT; the target's own units for MR)."""
+    unit = "HU" if is_ct_domain(target) else f"{target} units" if target else ""
+    return f"{output_name_} disagreement" + (f" ({unit})" if unit else "")
 
 
 def write_volume(node, path: str) -> None:
@@ -50,7 +54,10 @@ def read_result(path: str, output_node, input_node) -> None:
 
 
 def place_beside(scene, input_node, output_node) -> None:
-    """Put the output in the input's study (or folder) in the subject hierarchy."""
+    """Put the output where the input is: under the input's parent transform (a registered MR's synthetic
+    CT must lie where the MR lies, not where its file's grid is), and in the input's study (or folder) in
+    the subject hierarchy."""
+    output_node.SetAndObserveTransformNodeID(input_node.GetTransformNodeID())
     hierarchy = vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(scene)
     if hierarchy is None:
         return
@@ -81,11 +88,13 @@ def set_display(node, target: str, ct_window_level: Optional[tuple[float, float]
         display.AutoWindowLevelOn()
 
 
-def set_disagreement_display(node) -> None:
-    """A colour map, not grey, so the map is never mistaken for an image of the patient."""
+def set_disagreement_display(node, target: str = "") -> None:
+    """A perceptual colour map (Viridis), not grey, so the map is never mistaken for an image of the
+    patient; its unit is recorded on the node."""
     if node.GetDisplayNode() is None:
         node.CreateDefaultDisplayNodes()
     display = node.GetDisplayNode()
     if display is not None:
-        display.SetAndObserveColorNodeID("vtkMRMLColorTableNodeRainbow")
+        display.SetAndObserveColorNodeID(DISAGREEMENT_COLORS)
         display.AutoWindowLevelOn()
+    node.SetAttribute(ATTRIBUTE_PREFIX + "Unit", "HU" if is_ct_domain(target) else f"{target} units (arbitrary MR intensity)")
