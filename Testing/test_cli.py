@@ -162,3 +162,12 @@ def test_scratch_outputs_can_skip_compression_but_nifti_gz_never_does(tmp_path: 
     gz = tmp_path / "out.nii.gz"
     assert main(["predict", "-m", str(identity_package.path), "-i", str(t2_nrrd), "-o", str(gz), "--no-compression"]) == 0
     assert gz.read_bytes()[:2] == b"\x1f\x8b"
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd", ".mha"])
+def test_every_output_file_says_it_is_synthetic(tmp_path: Path, identity_package, t2_nrrd: Path, suffix: str) -> None:
+    out = tmp_path / f"synthetic{suffix}"
+    assert main(["predict", "-m", str(identity_package.path), "-i", str(t2_nrrd), "-o", str(out)]) == 0
+    header = sitk.ReadImage(str(out))
+    notes = {key: header.GetMetaData(key) for key in header.GetMetaDataKeys()}
+    assert any(value.startswith("SYNTHETIC T2 from T1 by identity-test 1.0.0") for value in notes.values()), notes

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("-o", "--output", required=True,
                          help="output file (.nii.gz, .nii, .nrrd or .mha); for a batch: a folder, which gets "
                               "NAME_synthetic-TARGET.* per input and summary.csv")
+    predict.add_argument("--dicom", action="store_true",
+                         help="write the result as a DICOM series into the folder -o (new or empty), marked SYNTHETIC, "
+                              "in the source's study where the input is a DICOM series (CT in HU)")
     predict.add_argument("--skip-existing", action="store_true", help="batch: keep outputs that exist (resume)")
     predict.add_argument("--force-overwrite", dest="overwrite", action="store_true",
                          help="batch: replace outputs that exist (never an input)")
@@ -181,9 +184,9 @@ def _predict(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    if is_batch(args.input, Path(args.output)):
+    if is_batch(args.input, Path(args.output)) and not args.dicom:
         return _predict_batch(args)
-    output = check_writable(args.output, inputs=[args.input])
+    output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
     if args.disagreement_map:
         check_writable(args.disagreement_map, inputs=[args.input])
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
@@ -194,7 +197,13 @@ def _predict(args: argparse.Namespace) -> int:
     try:
         result = translate_image(image, package, args.source, args.target, options, progress=reporter)
         reporter("writing", 0, 1)
-        write_volume_atomic(result.image, output, compress=not args.no_compression)
+        if args.dicom:
+            from .dicom_export import write_dicom_series
+
+            source_folder = Path(args.input) if Path(args.input).is_dir() else None
+            write_dicom_series(result.image, output, package.card, result.source, result.target, source_folder)
+        else:
+            write_volume_atomic(result.image, output, compress=not args.no_compression)
         if result.disagreement is not None:
             write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
     finally:
@@ -210,6 +219,15 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
               f"{result.seconds:.1f} s)")
     return 0
+
+
+def check_dicom_folder(path: str) -> Path:
+    folder = Path(path)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise GANTranslateError(f"{folder} is not a new or empty folder; with --dicom, -o names the folder the series goes into")
+    if not folder.parent.is_dir():
+        raise GANTranslateError(f"output folder {folder.parent} does not exist; create it first")
+    return folder
 
 
 def inference_options(args: argparse.Namespace):

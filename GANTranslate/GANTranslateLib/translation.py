@@ -180,9 +180,22 @@ def translate_image(
     if forward.recomputed:
         warnings.append(f"fast mode ({forward.reduced}) gave non-finite values in {forward.recomputed} batch(es), "
                         "which were computed again exactly")
-    output = _to_image(result, image, flat, options.output_dtype)
+    output = mark_synthetic(_to_image(result, image, flat, options.output_dtype), card, source, target)
     return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement,
                              tuple(warnings))
+
+
+def synthetic_note(card: ModelCard, source: str, target: str) -> str:
+    return f"SYNTHETIC {target} from {source} by {card.id} {card.version}; not an acquired image"
+
+
+def mark_synthetic(image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
+    """Every file written from this image says what it is: NIfTI in its description field, NRRD and MHA in
+    their headers (the ITK file notes, and a GANTranslate_synthetic entry)."""
+    note = synthetic_note(card, source, target)
+    image.SetMetaData("ITK_FileNotes", note[:79])  # NIfTI's descrip holds 80 bytes
+    image.SetMetaData("GANTranslate_synthetic", note)
+    return image
 
 
 def flat_input_warnings(voxels: np.ndarray) -> list[str]:

@@ -1,0 +1,107 @@
+"""A synthetic volume as a DICOM series that cannot pass for an acquired one.
+
+For a planner, a synthetic CT is most useful in the planning system, which reads DICOM. Written there it
+must still say what it is, wherever it goes: the Series Description begins with SYNTHETIC, the Image
+Type is DERIVED\\SECONDARY\\SYNTHETIC, the Derivation Description names the model, its version and the
+source, and the series has a new Series Instance UID (and new SOP Instance UIDs) in the source's study
+(its Study Instance UID and patient, where the input was DICOM). CT is stored in Hounsfield units as
+signed 16-bit integers (Rescale Slope 1, Intercept 0); MR as 16-bit integers with a Rescale Slope that
+keeps the values. The geometry is the input's: Image Position and Orientation per slice, Pixel Spacing,
+Slice Thickness.
+"""
+from __future__ import annotations
+
+import datetime
+import shutil
+import uuid
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import SimpleITK as sitk
+
+from .atomic_files import describe_write_error, publish_folder, temporary_folder
+from .errors import GANTranslateError
+from .model_card import ModelCard, is_ct_domain
+
+STUDY_TAGS = {  # copied from a DICOM source so that the series joins the patient's study
+    "0010|0010": "PatientName", "0010|0020": "PatientID", "0010|0030": "PatientBirthDate", "0010|0040": "PatientSex",
+    "0020|000d": "StudyInstanceUID", "0008|0020": "StudyDate", "0008|0030": "StudyTime", "0008|0050": "AccessionNumber",
+    "0020|0010": "StudyID", "0008|1030": "StudyDescription", "0020|0052": "FrameOfReferenceUID",
+    "0008|0090": "ReferringPhysicianName",
+}
+
+
+def new_uid() -> str:
+    """A DICOM UID from a random UUID (the 2.25 root, DICOM PS3.5 B.2)."""
+    return f"2.25.{uuid.uuid4().int}"
+
+
+def study_of(dicom_folder: Optional[Path]) -> dict[str, str]:
+    """The patient and study tags of the source series (first file), or a new study for a non-DICOM source."""
+    tags: dict[str, str] = {}
+    if dicom_folder is not None and dicom_folder.is_dir():
+        files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(dicom_folder))
+        if files:
+            reader = sitk.ImageFileReader()
+            reader.SetFileName(files[0])
+            reader.ReadImageInformation()
+            tags = {key: reader.GetMetaData(key) for key in STUDY_TAGS if reader.HasMetaDataKey(key)}
+    tags.setdefault("0020|000d", new_uid())
+    tags.setdefault("0020|0052", new_uid())
+    return tags
+
+
+def write_dicom_series(image: sitk.Image, folder: Path, card: ModelCard, source: str, target: str,
+                       source_dicom: Optional[Path] = None) -> Path:
+    """Write ``image`` (the translation, on the input's grid) as a new DICOM series in ``folder`` (new or
+    empty), atomically."""
+    if image.GetDimension() != 3:
+        image = sitk.JoinSeries(image)
+    folder = Path(folder).resolve()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise GANTranslateError(f"{folder} is not a new or empty folder; a DICOM series is written into a folder of its own")
+    values = sitk.GetArrayFromImage(image).astype(np.float64)
+    if is_ct_domain(target):
+        stored, slope = np.clip(np.rint(values), -32768, 32767).astype(np.int16), 1.0
+    else:
+        top = max(float(values.max()), 1e-6)
+        slope = top / 65535.0 if top > 65535 or not np.allclose(values, np.rint(values)) else 1.0
+        stored = np.clip(np.rint(values / slope), 0, 65535).astype(np.uint16)
+    now = datetime.datetime.now()
+    series = {
+        **study_of(source_dicom),
+        "0020|000e": new_uid(),  # SeriesInstanceUID: always new
+        "0008|0060": "CT" if is_ct_domain(target) else "MR",
+        "0008|103e": f"SYNTHETIC {target} ({card.id} {card.version})"[:64],
+        "0008|0008": "DERIVED\\SECONDARY\\SYNTHETIC",
+        "0008|2111": f"SYNTHETIC {target} from {source} by GANTranslate model {card.id} {card.version}"[:1024],
+        "0008|0070": "GANTranslate", "0008|1090": card.id[:64], "0018|1020": card.version,
+        "0020|0011": "9001", "0008|0021": now.strftime("%Y%m%d"), "0008|0031": now.strftime("%H%M%S"),
+        "0028|1052": "0", "0028|1053": f"{slope:.10g}", "0028|1054": "HU" if is_ct_domain(target) else "US",
+    }
+    direction = image.GetDirection()
+    orientation = "\\".join(f"{v:.10g}" for v in (direction[0], direction[3], direction[6], direction[1], direction[4], direction[7]))
+    staged = temporary_folder(folder)
+    try:
+        writer = sitk.ImageFileWriter()
+        writer.KeepOriginalImageUIDOn()
+        for index in range(image.GetDepth()):
+            plane = sitk.GetImageFromArray(stored[index])
+            position = image.TransformIndexToPhysicalPoint((0, 0, index))
+            for key, value in {**series,
+                               "0008|0018": new_uid(), "0020|0013": str(index + 1),
+                               "0020|0032": "\\".join(f"{p:.10g}" for p in position), "0020|0037": orientation,
+                               "0028|0030": f"{image.GetSpacing()[1]:.10g}\\{image.GetSpacing()[0]:.10g}",
+                               "0018|0050": f"{image.GetSpacing()[2]:.10g}"}.items():
+                plane.SetMetaData(key, value)
+            plane.SetSpacing(image.GetSpacing()[:2])
+            writer.SetFileName(str(staged / f"slice{index + 1:04d}.dcm"))
+            writer.Execute(plane)
+        publish_folder(staged, folder, force=False, is_replaceable=lambda path: False, what="DICOM series")
+    except (OSError, RuntimeError) as error:
+        raise describe_write_error(error, folder / "slice0001.dcm") from None
+    finally:
+        if staged.exists():
+            shutil.rmtree(staged, ignore_errors=True)
+    return folder
