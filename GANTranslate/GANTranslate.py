@@ -32,10 +32,6 @@ from GANTranslateLib.background_run import RunRequest, child_environment, failur
 
 README_URL = "https://github.com/gantranslate/SlicerGANTranslate#readme"
 SETTINGS_PREFIX = "GANTranslate/"
-# Minimum versions; numpy, SimpleITK and torch are never replaced when Slicer already has them.
-REQUIREMENTS = {"torch": "torch>=2.2", "safetensors": "safetensors>=0.4", "monai": "monai>=1.3",
-                "jsonschema": "jsonschema>=4.18", "scikit-image": "scikit-image>=0.21", "tqdm": "tqdm>=4.60"}
-NEVER_REPLACE = ("numpy", "SimpleITK", "torch")
 
 
 class GANTranslate(ScriptedLoadableModule):
@@ -390,39 +386,49 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
 
     # --- dependencies ---------------------------------------------------------------------------
     def missingRequirements(self) -> list:
-        from importlib.metadata import PackageNotFoundError, version
+        """Packages missing or older than required, with why ('torch (found 2.1, need >= 2.2)')."""
+        from GANTranslateLib.python_requirements import unmet
 
-        missing = []
-        for name, requirement in REQUIREMENTS.items():
-            try:
-                version(name)
-            except PackageNotFoundError:
-                missing.append(requirement)
-        return missing
+        return [f"{name} ({why})" for name, why in unmet().items()]
 
     def ensureRequirements(self, confirm: bool = True) -> bool:
-        """Install what is missing, after asking; never at import, never replacing numpy/SimpleITK/torch."""
-        missing = self.missingRequirements()
-        if not missing:
+        """Install what is missing or too old, after asking; never at import, and held to a constraints file that
+        pins the numpy, SimpleITK, torch... Slicer already has, so none of them is replaced."""
+        from GANTranslateLib.python_requirements import PINNED, constraints, install_arguments, unmet
+
+        problems = unmet()
+        if not problems:
             return True
-        text = _("GANTranslate needs these Python packages: {packages}. Install them now?").format(packages=", ".join(missing))
+        tooOld = [name for name, why in problems.items() if name in PINNED and name != "torch" and why != "missing"]
+        if tooOld:  # Slicer's own package: replacing it could break Slicer
+            slicer.util.errorDisplay(_("Slicer's {packages} older than GANTranslate needs; use a newer Slicer.").format(
+                packages=", ".join(f"{name} ({problems[name]})" for name in tooOld)))
+            return False
+        text = _("GANTranslate needs these Python packages: {packages}. Install them now?").format(
+            packages=", ".join(f"{name} ({why})" for name, why in problems.items()))
         if confirm and not slicer.util.confirmOkCancelDisplay(text):
             return False
-        if any(r.startswith("torch") for r in missing):
+        if "torch" in problems:
             self.installTorch()
-        others = [r for r in missing if not r.startswith(NEVER_REPLACE)]
+        others = [name for name in problems if name != "torch"]
         if others:
-            slicer.util.pip_install(others)
-        return not self.missingRequirements()
+            constraintsPath = os.path.join(slicer.util.tempDirectory("GANTranslate"), "constraints.txt")
+            with open(constraintsPath, "w") as handle:
+                handle.write(constraints())
+            slicer.util.pip_install(install_arguments(others, constraintsPath))
+        return not unmet()
 
     def installTorch(self) -> None:
         """Through the PyTorch extension when present: it picks the CUDA build that fits this machine."""
+        from GANTranslateLib.python_requirements import REQUIREMENTS
+
         try:
             import PyTorchUtils
 
-            PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=False, torchVersionRequirement=">=2.2")
+            PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=False,
+                                                          torchVersionRequirement=f">={REQUIREMENTS['torch']}")
         except ImportError:
-            slicer.util.pip_install([REQUIREMENTS["torch"]])
+            slicer.util.pip_install([f"torch>={REQUIREMENTS['torch']}"])
 
     # --- running ----------------------------------------------------------------------------------
     def pythonExecutable(self) -> str:
