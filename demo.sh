@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/gantranslate ]; then
   .venv/bin/python -m pip install -q -e .  # the engine and its command line; the tests need ".[test]"
 fi
 bin=.venv/bin
-sample=Resources/SampleData
+sample=GANTranslate/Resources/SampleData
 out=demo-output
 mkdir -p "$out"
 "$bin/gantranslate" models list

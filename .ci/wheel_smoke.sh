@@ -25,7 +25,7 @@ save_package("identity", {"schema_version": 1, "id": "identity", "version": "1.0
                           "mode": "2d", "slice": {"axis": "axial"}, "orientation": "LPS",
                           "normalization": {"T1": window, "T2": window}, "license": "CC0-1.0"}, build_generator("identity", {}))
 PY
-sample="$OLDPWD/Resources/SampleData/TCGA-FG-6692-holdout/T1.nii.gz"
+sample="$OLDPWD/GANTranslate/Resources/SampleData/TCGA-FG-6692-holdout/T1.nii.gz"
 "$bin/gantranslate" predict -m identity -i "$sample" -o out.nii.gz --progress none
 "$bin/python" -c "import SimpleITK as s, sys; a, b = s.ReadImage(sys.argv[1]), s.ReadImage('out.nii.gz'); assert a.GetSize() == b.GetSize()" "$sample"
 echo "wheel smoke test: passed (models list, gantranslate-train --help, predict from the installed wheel)"

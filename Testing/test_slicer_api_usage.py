@@ -10,7 +10,8 @@ REPO = Path(__file__).resolve().parent.parent
 API = json.loads((Path(__file__).parent / "slicer-api.json").read_text())
 MODULE = REPO / "GANTranslate" / "GANTranslate.py"
 GLUE = REPO / "GANTranslate" / "GANTranslateLib" / "mrml_volume.py"
-MODULE_NAMES = {"qt", "slicer", "vtk", "subprocess", "os", "sys", "shutil", "logging", "time", "PyTorchUtils", "torch"}
+MODULE_NAMES = {"qt", "slicer", "vtk", "subprocess", "os", "sys", "shutil", "logging", "time", "PyTorchUtils", "torch",
+                "pathlib", "SampleData"}  # SampleData: Slicer's Sample Data module (registerCustomSampleDataSource, downloadSample)
 
 # Calls outside the extract, each with the reason it is known to exist.
 NOT_IN_EXTRACT = {

@@ -38,7 +38,7 @@ from synthetic_models import random_network  # noqa: E402
 from timing import conv_peak_gflops  # noqa: E402
 from training_timing import bench_training  # noqa: E402
 
-SAMPLE = REPO / "Resources" / "SampleData" / "TCGA-FG-6692-holdout"
+SAMPLE = REPO / "GANTranslate" / "Resources" / "SampleData" / "TCGA-FG-6692-holdout"
 STANDARD_2D = [
     ("ResNet-9 (ngf 64)", "resnet_generator", {"ngf": 64, "n_blocks": 9, "norm": "instance"}),
     ("U-Net-256 (ngf 64)", "unet_generator", {"ngf": 64, "num_downs": 8, "norm": "batch"}),

@@ -11,7 +11,7 @@ from conftest import make_package
 from robustness_helpers import REAL_T2, one_line_error
 from GANTranslateLib.cli import main
 
-SAMPLE = Path(__file__).resolve().parents[2] / "Resources" / "SampleData" / "TCGA-FG-6692-holdout" / "T1.nii.gz"
+SAMPLE = Path(__file__).resolve().parents[2] / "GANTranslate" / "Resources" / "SampleData" / "TCGA-FG-6692-holdout" / "T1.nii.gz"
 
 
 def nifti(tmp_path: Path, name: str, array: np.ndarray) -> Path:
