@@ -32,6 +32,8 @@ from GANTranslateLib.background_run import RunRequest, child_environment, failur
 
 README_URL = "https://github.com/gantranslate/SlicerGANTranslate#readme"
 SETTINGS_PREFIX = "GANTranslate/"
+MODES = ["auto", "slice", "patch"]  # the order of the mode selector's items in the .ui
+AXES = ["", "axial", "coronal", "sagittal"]  # the axis selector's ('' : the model's own)
 
 
 class GANTranslate(ScriptedLoadableModule):
@@ -89,8 +91,8 @@ class GANTranslateParameterNode:
     sourceDomain: str = ""
     targetDomain: str = ""
     modelId: str = ""
-    mode: Annotated[str, Choice(["auto", "slice", "patch"])] = "auto"
-    axis: Annotated[str, Choice(["", "axial", "coronal", "sagittal"])] = ""
+    mode: Annotated[str, Choice(MODES)] = "auto"
+    axis: Annotated[str, Choice(AXES)] = ""
     patchSize: Annotated[int, WithinRange(0, 512)] = 0
     overlap: Annotated[float, WithinRange(0.0, 0.9)] = 0.5
     batchSize: Annotated[int, WithinRange(0, 256)] = 0  # 0: automatic for the device
@@ -189,7 +191,16 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         combo.blockSignals(False)
 
     def restoreChoices(self) -> None:
+        """The GUI from the parameter node (a loaded scene's choices too): one source of truth, so the device
+        shown is the device used."""
         p = self._parameterNode
+        if p.device == "auto":  # a new node: the device last used on this computer
+            p.device = qt.QSettings().value(SETTINGS_PREFIX + "LastDevice", "auto")
+        if self.ui.deviceSelector.findData(p.device) < 0:  # e.g. a scene saved on a computer with a GPU
+            p.device = "auto"
+        self.ui.modeSelector.setCurrentIndex(MODES.index(p.mode))
+        self.ui.axisSelector.setCurrentIndex(AXES.index(p.axis))
+        self.ui.deviceSelector.setCurrentIndex(self.ui.deviceSelector.findData(p.device))
         index = self.ui.sourceSelector.findData(p.sourceDomain)
         if index >= 0:
             self.ui.sourceSelector.setCurrentIndex(index)
@@ -228,8 +239,8 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onAdvancedChanged(self, _index=None) -> None:
         if not self._parameterNode:
             return
-        self._parameterNode.mode = ["auto", "slice", "patch"][max(self.ui.modeSelector.currentIndex, 0)]
-        self._parameterNode.axis = ["", "axial", "coronal", "sagittal"][max(self.ui.axisSelector.currentIndex, 0)]
+        self._parameterNode.mode = MODES[max(self.ui.modeSelector.currentIndex, 0)]
+        self._parameterNode.axis = AXES[max(self.ui.axisSelector.currentIndex, 0)]
         self._parameterNode.device = self.ui.deviceSelector.currentData or "auto"
         qt.QSettings().setValue(SETTINGS_PREFIX + "LastDevice", self._parameterNode.device)
 
@@ -238,11 +249,9 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         return next((m for m in self._models if m.card.id == modelId), None)
 
     def populateDevices(self) -> None:
+        """The devices this computer has; which one is chosen comes from the parameter node (restoreChoices)."""
         devices = [("auto", _("Auto (GPU if available)"))] + self.logic.devices()
         self.fillCombo(self.ui.deviceSelector, [d for d, _label in devices], [label for _d, label in devices])
-        last = qt.QSettings().value(SETTINGS_PREFIX + "LastDevice", "auto")
-        index = self.ui.deviceSelector.findData(last)
-        self.ui.deviceSelector.setCurrentIndex(max(index, 0))
 
     # --- actions ------------------------------------------------------------------------------
     def updateApplyButton(self, caller=None, event=None) -> None:

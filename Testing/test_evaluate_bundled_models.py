@@ -65,3 +65,11 @@ def test_a_missing_dataset_is_a_one_line_error(tmp_path: Path, monkeypatch, caps
     monkeypatch.setattr(evaluate_bundled_models, "CONFIGS", configs)
     assert evaluate_bundled_models.main(["t1_to_t2_pix2pix"]) == 2
     assert "/nonexistent/dataset has no dataset.json; prepare the data first" in capsys.readouterr().err
+
+
+def test_the_fast_mode_error_is_measured_on_a_held_out_volume_and_recorded(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "m", architecture={"name": "unet_generator", "args": {"num_downs": 5, "ngf": 4}})
+    record = evaluate_bundled_models.record_fast_mode(package.path, DATASET)
+    card = load_package(package.path).card.data["fast_mode"]
+    assert card == record and record["volumes"] == ["Testing/Data/tcga_dataset/TCGA-FG-6692-holdout/T1.nii.gz"]
+    assert record["bf16"]["allowed"] and record["fp16"]["allowed"]

@@ -29,3 +29,19 @@ def test_extension_metadata() -> None:
     assert "add_subdirectory(GANTranslate)" in top
     module = (MODULE_DIR / "GANTranslate.py").read_text()
     assert "acknowledgementText = _(" in module and "contributors = [" in module
+
+
+def test_the_selectors_items_follow_the_modules_value_lists() -> None:
+    """The module maps the mode and axis selectors' indices to MODES and AXES: the .ui must list them in that order."""
+    import ast
+    import xml.etree.ElementTree as ElementTree
+
+    tree = ast.parse((REPO / "GANTranslate" / "GANTranslate.py").read_text())
+    lists = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
+             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("MODES", "AXES")}
+    ui = ElementTree.parse(REPO / "GANTranslate" / "Resources" / "UI" / "GANTranslate.ui")
+    items = {w.get("name"): [i.find("property/string").text for i in w.findall("item")] for w in ui.iter("widget")
+             if w.get("name") in ("modeSelector", "axisSelector")}
+    assert lists["MODES"] == ["auto", "slice", "patch"] and [t.split()[0] for t in items["modeSelector"]] == ["Auto", "Slice", "Patch"]
+    assert lists["AXES"] == ["", "axial", "coronal", "sagittal"]
+    assert items["axisSelector"] == ["As trained", "Axial", "Coronal", "Sagittal"]

@@ -5,7 +5,8 @@
 Each config in trainer/configs names its model (export.id) and its dataset (data.root). Every direction
 the card ships is evaluated with ``gantranslate evaluate``'s engine (model, LUT baseline, and for
 restoration models the degraded input and a classical filter) into runs/<config>/evaluation/, and the
-summaries replace the card's ``metrics.held_out_evaluation``. train_bundled_models.sh runs this after each
+summaries replace the card's ``metrics.held_out_evaluation``; the fast-mode error (bf16 and fp16) is measured on
+the first held-out subject and recorded too. train_bundled_models.sh runs this after each
 export; run it alone to re-score the shipped models after the evaluator changes, without retraining.
 """
 from __future__ import annotations
@@ -52,6 +53,29 @@ def record_in_card(package_dir: Path, summaries: dict[str, dict]) -> None:
     write_card(package_dir, card)
 
 
+def record_fast_mode(package_dir: Path, dataset_root: Path) -> dict:
+    """bf16 and fp16 error of the model's first direction on the first held-out subject's source volume
+    (gantranslate models check-fast), recorded in the card."""
+    from GANTranslateLib.dataset_folder import read_dataset
+    from GANTranslateLib.fast_mode import measure
+
+    package = load_package(package_dir)
+    source, target = package.card.directions[0]
+    dataset = read_dataset(dataset_root)
+    held_out = [s for s in dataset.test or dataset.validation if source in s.files]
+    if not held_out:
+        return {}
+    volume = held_out[0].files[source]
+    try:
+        shown = volume.relative_to(REPO)
+    except ValueError:
+        shown = volume
+    record = measure(package, [volume], source, target)
+    record["volumes"] = [str(shown)]
+    write_card(package_dir, {**package.card.data, "fast_mode": record})
+    return record
+
+
 def main(names: list[str]) -> int:
     bundled = bundled_configs()
     unknown = [name for name in names if name not in bundled]
@@ -65,6 +89,7 @@ def main(names: list[str]) -> int:
                   file=sys.stderr)
             return 2
         record_in_card(bundled[name], evaluate_package(bundled[name], root, RUNS / name / "evaluation"))
+        record_fast_mode(bundled[name], root)
     return 0
 
 

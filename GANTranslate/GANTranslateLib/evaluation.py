@@ -26,6 +26,7 @@ from .translation import InferenceOptions, translate_image
 # What a model is compared with, slice by slice: the LUT baseline, and for restoration models the
 # degraded input and (denoising) non-local means
 RIVALS = {"baseline": "baseline", "input": "degraded input", "nlm": "non-local means"}
+PER_SUBJECT = ("psnr", "ssim", "nmae", "baseline_psnr", "baseline_ssim", "input_psnr", "nlm_psnr", "mae_hu")
 
 
 @dataclass
@@ -212,6 +213,8 @@ def summarise(results: list[SubjectResult], source: str, target: str, package, w
             summary["metrics"][key] = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else 0.0}
     if with_baseline and "psnr" in summary["metrics"] and "baseline_psnr" in summary["metrics"]:
         summary["psnr_margin_db"] = summary["metrics"]["psnr"]["mean"] - summary["metrics"]["baseline_psnr"]["mean"]
+    # each subject's main scores, so that a report can say how the model did on every held-out patient
+    summary["per_subject"] = {r.subject: {k: round(r.scores[k], 4) for k in PER_SUBJECT if k in r.scores} for r in scored}
     for rival in RIVALS:
         counted = [r.slices_won[rival] for r in results if rival in r.slices_won]
         if counted:
