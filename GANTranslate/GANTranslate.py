@@ -29,6 +29,7 @@ from slicer.util import VTKObservationMixin
 # Engine modules that need neither torch nor jsonschema at import time.
 from GANTranslateLib.background_process import BackgroundProcess
 from GANTranslateLib.background_run import RunRequest, child_environment, failure_message, parse_line, predict_command
+from GANTranslateLib.inference_options import InferenceOptions
 
 README_URL = "https://github.com/gantranslate/SlicerGANTranslate#readme"
 SETTINGS_PREFIX = "GANTranslate/"
@@ -290,12 +291,14 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.ui.logTextEdit.clear()
             self.ui.progressBar.value, self.ui.progressBar.visible = 0, True
             self.ui.statusLabel.text = _("Translating…")
-            self.logic.process(
-                p.inputVolume, p.outputVolume, self.selectedModel(), p.sourceDomain, p.targetDomain,
-                mode=p.mode, axis=p.axis or None, device=p.device, batchSize=p.batchSize or None,
-                patchSize=p.patchSize or None, overlap=p.overlap, fast=p.fastMode, disagreement=p.disagreementMap, wait=False,
-                onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished,
-            )
+            try:
+                self.logic.process(
+                    p.inputVolume, p.outputVolume, self.selectedModel(), p.sourceDomain, p.targetDomain, optionsFrom(p),
+                    wait=False, onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished,
+                )
+            except Exception:  # nothing started (a bad option, a process that cannot start): back to Apply
+                self.finishRun()
+                raise
             self.updateApplyButton()
 
     def onProgress(self, fraction: float, stage: str) -> None:
@@ -337,6 +340,15 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         folder = self.logic.userModelsFolder()
         os.makedirs(folder, exist_ok=True)
         qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(folder))
+
+
+def optionsFrom(parameters) -> InferenceOptions:
+    """The parameter node's choices as the engine's options (which check themselves: a bad value is an error)."""
+    return InferenceOptions(
+        mode=parameters.mode, axis=parameters.axis or None, device=parameters.device,
+        batch_size=parameters.batchSize or None, patch_size=(parameters.patchSize,) * 3 if parameters.patchSize else None,
+        overlap=parameters.overlap if parameters.mode != "slice" else None,
+        precision="fast" if parameters.fastMode else "exact", disagreement=parameters.disagreementMap)
 
 
 def fast_mode_text(card: dict) -> str:
@@ -472,12 +484,11 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
     def isRunning(self) -> bool:
         return self._process is not None
 
-    def process(self, inputVolume, outputVolume, model, source: str, target: str, mode: str = "auto",
-                axis: Optional[str] = None, device: str = "auto", batchSize: Optional[int] = None, patchSize: Optional[int] = None,
-                overlap: Optional[float] = None, fast: bool = False, disagreement: bool = False, wait: bool = True,
-                onProgress: Optional[Callable] = None, onLog: Optional[Callable] = None,
+    def process(self, inputVolume, outputVolume, model, source: str, target: str, options: InferenceOptions = InferenceOptions(),
+                wait: bool = True, onProgress: Optional[Callable] = None, onLog: Optional[Callable] = None,
                 onFinished: Optional[Callable] = None):
-        """Translate ``inputVolume``; returns the output node when ``wait`` (else None, see ``onFinished``).
+        """Translate ``inputVolume`` as ``options`` say (the engine's own type, checked when made); returns the
+        output node when ``wait`` (else None, see ``onFinished``).
 
         The output node is created only when the translation succeeded, so a failure or Cancel leaves
         the scene as it was.
@@ -490,14 +501,11 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         from GANTranslateLib import mrml_volume
 
         inputPath, outputPath = os.path.join(workDir, "input.nrrd"), os.path.join(workDir, "output.nrrd")
-        disagreementPath = os.path.join(workDir, "disagreement.nrrd") if disagreement else None
+        disagreementPath = os.path.join(workDir, "disagreement.nrrd") if options.disagreement else None
         mrml_volume.write_volume(inputVolume, inputPath)
-        request = RunRequest(
-            model=str(model.path), input_path=inputPath, output_path=outputPath, source=source, target=target,
-            mode=mode, axis=axis, device=device, batch_size=batchSize,
-            patch_size=(patchSize,) * 3 if patchSize else None, overlap=overlap if mode != "slice" else None,
-            precision="fast" if fast else "exact", disagreement_path=disagreementPath,
-        )
+        request = RunRequest(model=str(model.path), input_path=inputPath, output_path=outputPath, source=source,
+                             target=target, options=options, disagreement_path=disagreementPath)
+        device = options.device
         self._run = {"input": inputVolume, "output": outputVolume, "model": model, "target": target, "source": source,
                      "outputPath": outputPath, "disagreementPath": disagreementPath, "workDir": workDir, "started": time.time(), "device": device,
                      "stderr": [], "onProgress": onProgress, "onLog": onLog, "onFinished": onFinished, "result": None,
@@ -653,7 +661,7 @@ class GANTranslateTest(ScriptedLoadableModuleTest):
         self.assertIsNone(problem)
         model = next(m for m in models if ("T1", "T2") in m.card.directions)
         self.delayDisplay(f"Translating with {model.card.id} on the CPU")
-        outputNode = logic.process(inputNode, None, model, "T1", "T2", device="cpu", wait=True)
+        outputNode = logic.process(inputNode, None, model, "T1", "T2", InferenceOptions(device="cpu"), wait=True)
         self.assertEqual(outputNode.GetName(), inputNode.GetName() + " → T2")
         inputMatrix, outputMatrix = vtk.vtkMatrix4x4(), vtk.vtkMatrix4x4()
         inputNode.GetIJKToRASMatrix(inputMatrix)

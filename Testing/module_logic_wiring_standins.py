@@ -65,6 +65,7 @@ def main(package_dir: str, volume_file: str) -> None:
     install_standins()
     sys.path.insert(0, str(REPO / "GANTranslate"))
     import GANTranslate  # noqa: the module under test
+    from GANTranslateLib.inference_options import InferenceOptions
     from GANTranslateLib.model_registry import find_package
 
     scene = slicer.mrmlScene
@@ -77,12 +78,12 @@ def main(package_dir: str, volume_file: str) -> None:
     progress = []
     before = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")
     try:
-        logic.process(node, None, find_package(package_dir), "T1", "FLAIR", device="cpu", wait=True)
+        logic.process(node, None, find_package(package_dir), "T1", "FLAIR", InferenceOptions(device="cpu"), wait=True)
         failed = None
     except RuntimeError as error:
         failed = str(error)
     unchanged = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == before
-    output = logic.process(node, None, find_package(package_dir), "T1", "T2", device="cpu", wait=True, disagreement=True,
+    output = logic.process(node, None, find_package(package_dir), "T1", "T2", InferenceOptions(device="cpu", disagreement=True), wait=True,
                            onProgress=lambda fraction, stage: progress.append(fraction))
     disagreement = scene.GetNodeByID(output.GetAttribute("GANTranslate.DisagreementMap"))
     print(json.dumps({

@@ -12,6 +12,7 @@ from conftest import DATA, make_package
 from GANTranslateLib.background_process import BackgroundProcess
 from GANTranslateLib.background_run import RunRequest, child_environment, parse_line, predict_command
 from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.inference_options import InferenceOptions
 
 # A launcher as PythonSlicer is: it starts the real worker as its child and waits for it.
 LAUNCHER = textwrap.dedent("""
@@ -71,7 +72,7 @@ def test_a_real_translation_reports_progress_and_ends_with_its_exit_code(tmp_pat
     package = make_package(tmp_path / "m")
     out = tmp_path / "out.nrrd"
     request = RunRequest(model=str(package.path), input_path=str(DATA / "tcga_t2_brats_crop.nrrd"), output_path=str(out),
-                         device="cpu")
+                         options=InferenceOptions(device="cpu"))
     process = BackgroundProcess(predict_command(sys.executable, request), child_environment("cpu"))
     events, code = [], None
     deadline = time.monotonic() + 120

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from conftest import DATA, make_package
+from GANTranslateLib.inference_options import InferenceOptions
 from GANTranslateLib.background_run import (
     RunRequest,
     child_environment,
@@ -16,8 +17,9 @@ from GANTranslateLib.background_run import (
 
 
 def test_command_is_an_argument_list_with_every_choice() -> None:
+    options = InferenceOptions(mode="patch", device="cpu", batch_size=2, patch_size=(64, 64, 32), overlap=0.25)
     request = RunRequest(model="m", input_path="in file.nrrd", output_path="out.nrrd", source="T1", target="T2",
-                         mode="patch", device="cpu", batch_size=2, patch_size=(64, 64, 32), overlap=0.25)
+                         options=options)
     args = predict_command("/opt/Slicer/bin/PythonSlicer", request)
     assert args[:4] == ["/opt/Slicer/bin/PythonSlicer", "-m", "GANTranslateLib.cli", "predict"]
     assert "in file.nrrd" in args and args[args.index("--patch-size") + 1 :][:3] == ["64", "64", "32"]
@@ -52,7 +54,8 @@ def test_cancel_kills_the_run_and_leaves_no_output(tmp_path: Path) -> None:
     package = make_package(tmp_path / "slow", architecture={"name": "unet_generator", "args": {"num_downs": 5, "ngf": 32}})
     out = tmp_path / "out.nrrd"
     request = RunRequest(model=str(package.path), input_path=str(DATA / "tcga_t2_brats_crop.nrrd"),
-                         output_path=str(out), source="T1", target="T2", device="cpu", batch_size=1, axis="sagittal")
+                         output_path=str(out), source="T1", target="T2",
+                         options=InferenceOptions(device="cpu", batch_size=1, axis="sagittal"))
     process = subprocess.Popen(predict_command(sys.executable, request), stdout=subprocess.PIPE, text=True,
                                env=child_environment("cpu"))
     started = time.monotonic()
@@ -64,3 +67,19 @@ def test_cancel_kills_the_run_and_leaves_no_output(tmp_path: Path) -> None:
     process.wait(timeout=10)
     assert time.monotonic() - started < 120
     assert not out.exists() and list(tmp_path.glob("*.nrrd")) == []
+
+
+def test_options_check_themselves_and_write_their_own_arguments() -> None:
+    """One type from the panel to the engine: a bad value is an error where it is made, and the background
+    command carries exactly the settings that differ from the defaults."""
+    import pytest
+
+    from GANTranslateLib.errors import GANTranslateError
+
+    for bad in ({"mode": "3d"}, {"overlap": 1.0}, {"batch_size": 0}, {"axis": "oblique"}, {"patch_size": (64, 64)},
+                {"precision": "half"}):
+        with pytest.raises(GANTranslateError):
+            InferenceOptions(**bad)
+    assert InferenceOptions().cli_arguments() == []
+    assert InferenceOptions(precision="fast", force=True, output_dtype="input").cli_arguments() == [
+        "--precision", "fast", "--output-dtype", "input", "--force"]

@@ -1,12 +1,9 @@
 """Many volumes at once: batch translation with resume and a summary, and dataset completion whose synthetic
 volumes never pass for acquired ones, used in training only when asked, with their provenance kept."""
 import csv
-import json
 import shutil
 from pathlib import Path
 
-import numpy as np
-import pytest
 import SimpleITK as sitk
 
 from conftest import DATA, make_package

@@ -13,6 +13,7 @@ import slicer.util  # noqa: E402
 from conftest import DATA, make_package  # noqa: E402
 from GANTranslateLib import mrml_volume  # noqa: E402
 from GANTranslateLib.background_run import RunRequest, child_environment, predict_command  # noqa: E402
+from GANTranslateLib.inference_options import InferenceOptions  # noqa: E402
 
 
 def load(scene, path: Path, name: str):
@@ -39,7 +40,7 @@ def test_round_trip_through_the_engine_keeps_voxels_and_geometry(scene, tmp_path
     source = load(scene, DATA / "tcga_t1_native_oblique_crop.nii.gz", "T1 oblique")
     mrml_volume.write_volume(source, str(tmp_path / "in.nrrd"))
     request = RunRequest(model=str(package.path), input_path=str(tmp_path / "in.nrrd"),
-                         output_path=str(tmp_path / "out.nrrd"), target="T2", device="cpu")
+                         output_path=str(tmp_path / "out.nrrd"), target="T2", options=InferenceOptions(device="cpu"))
     run = subprocess.run(predict_command(sys.executable, request), capture_output=True, text=True,
                          env=child_environment("cpu"), timeout=300)
     assert run.returncode == 0, run.stderr

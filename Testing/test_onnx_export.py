@@ -30,7 +30,7 @@ def test_every_bundled_model_runs_in_onnx_runtime_as_in_the_engine(tmp_path: Pat
     card = package.card
     out = tmp_path / f"{model_id}.onnx"
     assert main(["models", "export-onnx", model_id, "-o", str(out)]) == 0
-    assert f"opset 18" in capsys.readouterr().out
+    assert "opset 18" in capsys.readouterr().out
     beside = json.loads(out.with_name(f"{model_id}.model.json").read_text())
     assert beside == card.data
     source, target = card.directions[-1]

@@ -20,7 +20,6 @@ def test_installs_are_held_to_the_versions_slicer_has(monkeypatch) -> None:
 
 def test_the_minimum_versions_are_those_the_package_declares() -> None:
     import tomllib
-    from pathlib import Path
 
     from conftest import REPO
 

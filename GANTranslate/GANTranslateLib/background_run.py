@@ -10,7 +10,9 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
+
+from .inference_options import InferenceOptions
 
 ENGINE_FOLDER = Path(__file__).resolve().parent.parent  # the folder that contains GANTranslateLib
 
@@ -22,28 +24,19 @@ class RunRequest:
     output_path: str
     source: Optional[str] = None
     target: Optional[str] = None
-    mode: str = "auto"
-    axis: Optional[str] = None
-    device: str = "auto"
-    batch_size: Optional[int] = None
-    patch_size: Optional[Sequence[int]] = None
-    overlap: Optional[float] = None
-    precision: str = "exact"
+    options: InferenceOptions = InferenceOptions()
     disagreement_path: Optional[str] = None
 
 
 def predict_command(python: str, request: RunRequest) -> list[str]:
     """Argument list (never a shell string) for the background translation."""
     args = [python, "-m", "GANTranslateLib.cli", "predict", "-m", request.model, "-i", request.input_path,
-            "-o", request.output_path, "--mode", request.mode, "--device", request.device,
-            "--precision", request.precision, "--progress", "json", "--no-compression"]  # scratch files: speed
-    for flag, value in (("--source", request.source), ("--target", request.target), ("--axis", request.axis),
-                        ("--overlap", request.overlap), ("--batch-size", request.batch_size),
+            "-o", request.output_path, *request.options.cli_arguments(),
+            "--progress", "json", "--no-compression"]  # scratch files: speed
+    for flag, value in (("--source", request.source), ("--target", request.target),
                         ("--disagreement-map", request.disagreement_path)):
         if value is not None:
             args += [flag, str(value)]
-    if request.patch_size:
-        args += ["--patch-size", *[str(int(p)) for p in request.patch_size]]
     return args
 
 

@@ -18,7 +18,8 @@ import torch
 
 from .compiled_network import (Compiled, CorruptCacheFile, artifact_paths, compile_network, compiler_available, load_compiled,
                                network_key)
-from .fast_mode import PRECISIONS, device_precision
+from .fast_mode import PRECISIONS as REDUCED, device_precision
+from .inference_options import COMPILE_POLICIES, PRECISIONS
 from .errors import GANTranslateError
 from .intensity_prior import with_prior
 from .model_card import ModelCard
@@ -27,7 +28,6 @@ from .progress import ProgressCallback, no_progress
 
 log = logging.getLogger(__name__)
 
-COMPILE_POLICIES = ("auto", "always", "never")
 COMPILE_SECONDS = 30.0  # a ResNet-9 compiles in 20-30 s on 2 cores (bench/); smaller networks faster
 COMPILED_SAVING = 0.2  # compiled float32 saved 12-27 % of ResNet-9's network time (bench/); assume 20 %
 
@@ -42,7 +42,7 @@ class NetworkRunner:
 
     def __init__(self, network: torch.nn.Module, card: ModelCard, source: str, target: str, device: torch.device,
                  precision: str = "exact", compile: str = "auto", progress: ProgressCallback = no_progress) -> None:
-        if precision not in ("exact", "fast"):
+        if precision not in PRECISIONS:
             raise GANTranslateError(f"unknown precision '{precision}' (use exact or fast)")
         if compile not in COMPILE_POLICIES:
             raise GANTranslateError(f"unknown compile policy '{compile}' (use {', '.join(COMPILE_POLICIES)})")
@@ -59,10 +59,10 @@ class NetworkRunner:
             if self.reduced is None:
                 raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a CUDA GPU; use --precision exact")
             if device.type == "cuda":
-                self.autocast = PRECISIONS[self.reduced]
+                self.autocast = REDUCED[self.reduced]
             else:
                 # reduced-precision weights, not autocast: autocast converts every layer's weights on every call.
-                self.dtype = PRECISIONS[self.reduced]
+                self.dtype = REDUCED[self.reduced]
                 network = copy.deepcopy(network).to(self.dtype)
         self.network = network.eval()
         can_compile = device.type == "cpu" and compiler_available()

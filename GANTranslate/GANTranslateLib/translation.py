@@ -17,6 +17,7 @@ from . import intensity
 from .device import resolve_device
 from .errors import GANTranslateError
 from .fast_mode import check_allowed, device_precision
+from .inference_options import InferenceOptions
 from .input_guard import check_input, refuse_or_report
 from .model_card import ModelCard
 from .model_package import ModelPackage
@@ -26,21 +27,6 @@ from .patch_inference import count_windows, run_patches
 from .progress import CancelCheck, ProgressCallback, no_progress
 from .resampling import model_spacing, needs_resampling, resample_back, resample_to_spacing
 from .slice_inference import run_slices
-
-
-@dataclass(frozen=True)
-class InferenceOptions:
-    mode: str = "auto"  # auto (the card's), slice or patch
-    axis: Optional[str] = None  # slice axis override: axial, coronal or sagittal
-    batch_size: Optional[int] = None  # None: per device (see default_batch_size)
-    patch_size: Optional[tuple[int, int, int]] = None  # (x, y, z) in the model's orientation
-    overlap: Optional[float] = None
-    device: str = "auto"
-    precision: str = "exact"
-    compile: str = "auto"  # CPU: auto (cached, or when the job repays it), always or never (network_runner)
-    output_dtype: str = "float32"  # float32, or 'input' to round back to the input's voxel type
-    disagreement: bool = False  # also run on the left-right mirrored input: mean output + disagreement map
-    force: bool = False  # translate even an input the guard refuses (a CT given to an MR model)
 
 
 @dataclass(frozen=True)
@@ -102,8 +88,6 @@ def translate_image(
     card = package.card
     source, target = resolve_direction(card, source, target)
     mode = {"auto": "slice" if card.mode == "2d" else "patch"}.get(options.mode, options.mode)
-    if mode not in ("slice", "patch"):
-        raise GANTranslateError(f"unknown mode '{options.mode}' (use auto, slice or patch)")
     if (mode == "slice") != (card.mode == "2d"):
         raise GANTranslateError(
             f"model '{card.id}' is a {card.mode.upper()} model; it runs {'slice' if card.mode == '2d' else 'patch'}-wise, not {mode}-wise"
@@ -278,8 +262,6 @@ def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtyp
             result = np.clip(np.rint(result), info.min, info.max).astype(dtype)
         else:
             result = result.astype(dtype)
-    elif output_dtype != "float32":
-        raise GANTranslateError(f"unknown output type '{output_dtype}' (use float32 or input)")
     output = sitk.GetImageFromArray(np.ascontiguousarray(result))
     output.CopyInformation(reference)
     return output
