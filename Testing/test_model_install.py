@@ -52,3 +52,34 @@ def test_cli_install(tmp_path: Path, monkeypatch, capsys) -> None:
     package = make_package(tmp_path / "m", id="cli-model")
     assert main(["models", "install", str(package.path)]) == 0
     assert "installed cli-model" in capsys.readouterr().out
+
+
+def test_a_catalog_model_installs_by_id_with_the_catalogs_checksum(tmp_path: Path) -> None:
+    import json
+
+    package = make_package(tmp_path / "src" / "published-model", id="published-model")
+    archive = zipped(package.path, tmp_path / "published.zip")
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"models": [
+        {"id": "published-model", "version": "1.0.0", "url": archive.as_uri(), "sha256": sha256_of(archive)},
+        {"id": "tampered", "version": "1.0.0", "url": archive.as_uri(), "sha256": "0" * 64},
+        {"id": "offline", "version": "1.0.0", "url": "http://127.0.0.1:9/none.zip", "sha256": "1" * 64},
+        {"id": "t1-to-t2-pix2pix-2d", "version": "1.0.0"}]}))
+    models = tmp_path / "models"
+    assert install_model("published-model", models_folder=models, catalog=catalog) == "published-model"
+    with pytest.raises(GANTranslateError, match="does not match the expected sha256"):
+        install_model("tampered", models_folder=models, catalog=catalog)
+    with pytest.raises(GANTranslateError, match="could not download .*offline\\?"):
+        install_model("offline", models_folder=models, catalog=catalog)
+    with pytest.raises(GANTranslateError, match="bundled with GANTranslate"):
+        install_model("t1-to-t2-pix2pix-2d", models_folder=models, catalog=catalog)
+    with pytest.raises(GANTranslateError, match="not a model folder, .zip file, URL, or a model id in the catalog"):
+        install_model("no-such-model", models_folder=models, catalog=catalog)
+
+
+def test_the_shipped_catalog_lists_every_bundled_model() -> None:
+    from GANTranslateLib.model_catalog import load_catalog
+    from GANTranslateLib.model_registry import BUNDLED_MODELS, list_packages
+
+    bundled = {(p.card.id, p.card.version) for p in list_packages([BUNDLED_MODELS])}
+    assert {(e.id, e.version) for e in load_catalog() if e.bundled} == bundled

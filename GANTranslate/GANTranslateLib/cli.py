@@ -92,10 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("model", help="model package folder or model id")
     info.add_argument("--json", action="store_true", help="print the whole card as JSON")
     info.set_defaults(run=_models_info)
-    install = models_commands.add_parser("install", help="install a model package (folder, .zip or URL) for this user")
-    install.add_argument("source", help="package folder, .zip file, or http(s)/file URL (URLs need --sha256)")
+    install = models_commands.add_parser("install", help="install a model package (folder, .zip, URL or catalog id) for this user")
+    install.add_argument("source", help="package folder, .zip file, http(s)/file URL (URLs need --sha256), or the id of a "
+                                        "model the catalog publishes")
     install.add_argument("--sha256", help="expected sha256 of the .zip (required for downloads)")
     install.set_defaults(run=_models_install)
+    catalog = models_commands.add_parser("catalog", help="the models GANTranslate knows: bundled, and published for download")
+    catalog.set_defaults(run=_models_catalog)
     prepare = models_commands.add_parser("compile", help="compile a model for this CPU once (cached; faster translations)")
     prepare.add_argument("model", help="model package folder or model id")
     prepare.add_argument("--precision", choices=["exact", "fast", "both"], default="both")
@@ -390,6 +393,18 @@ def metric_lines(metrics: dict) -> list[str]:
             text += f", MAE {found['mae_hu']['mean']:.1f} HU"
         lines.append(text + f", {summary.get('scored', '?')} subject(s)")
     return lines
+
+
+def _models_catalog(args: argparse.Namespace) -> int:
+    from .model_catalog import load_catalog
+    from .model_registry import list_packages
+
+    installed = {p.card.id: p.card.version for p in list_packages()}
+    for entry in load_catalog():
+        where = "bundled" if entry.bundled else "download"
+        state = f"installed {installed[entry.id]}" if entry.id in installed else "not installed"
+        print(f"{entry.id}  {entry.version}  ({where}, {state})  {entry.description}")
+    return 0
 
 
 def _models_install(args: argparse.Namespace) -> int:

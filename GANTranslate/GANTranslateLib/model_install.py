@@ -17,6 +17,7 @@ from typing import Optional
 
 from .errors import GANTranslateError
 from .atomic_files import describe_write_error, publish_folder
+from .model_catalog import CATALOG, find_entry
 from .model_package import CARD_NAME, is_model_package, load_package
 from .model_registry import user_models_folder
 
@@ -29,8 +30,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def install_model(source: str, sha256: Optional[str] = None, models_folder: Optional[Path] = None) -> str:
-    """Install and return the model id. ``source``: a package folder, a .zip file, or an http(s)/file URL."""
+def install_model(source: str, sha256: Optional[str] = None, models_folder: Optional[Path] = None,
+                  catalog: Optional[Path] = None) -> str:
+    """Install and return the model id. ``source``: a package folder, a .zip file, an http(s)/file URL, or the id
+    of a model the catalog publishes (its address and sha256 come from there)."""
+    if "://" not in source and not Path(source).exists():
+        entry = find_entry(source, catalog or CATALOG)
+        if entry is None:
+            raise GANTranslateError(f"{source} is not a model folder, .zip file, URL, or a model id in the catalog; "
+                                    "'gantranslate models catalog' lists the catalog")
+        if entry.bundled:
+            raise GANTranslateError(f"{source} is bundled with GANTranslate: it is installed already")
+        source, sha256 = entry.url, entry.sha256
     destination_root = Path(models_folder or user_models_folder())
     try:
         destination_root.mkdir(parents=True, exist_ok=True)
@@ -49,7 +60,9 @@ def _install(source: str, sha256: Optional[str], destination_root: Path) -> str:
             try:
                 urllib.request.urlretrieve(source, archive)  # noqa: S310 - only when the user asks
             except OSError as error:
-                raise GANTranslateError(f"could not download {source} ({error}); install from a local file instead") from None
+                reason = getattr(error, "reason", error)
+                raise GANTranslateError(f"could not download {source} ({reason}; offline?): download the .zip elsewhere and "
+                                        "install it from the file with 'gantranslate models install FILE.zip'") from None
             package_dir = _unpack(archive, scratch / "unpacked", sha256)
         elif Path(source).is_dir():
             package_dir = Path(source)
