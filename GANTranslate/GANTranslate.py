@@ -401,7 +401,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
 
     def describeModel(self, package) -> str:
         card = package.card.data
-        from GANTranslateLib.cli import metric_lines
+        from GANTranslateLib.cli_models import metric_lines
 
         held_out = "<br>".join(line.removeprefix("held out:").strip() for line in metric_lines(card.get("metrics", {})))
         rows = [f"<b>{card['name']}</b> ({card['id']} {card['version']})",

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .errors import CancelledError, GANTranslateError
+from . import cli_models, cli_predict
+from .errors import EXIT_ERROR, CancelledError, GANTranslateError
 
-EXIT_ERROR = 1
 EXIT_CANCELLED = 130
 
 
@@ -81,28 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--threads", type=_positive_int, help="CPU threads for PyTorch (default: all cores)")
     predict.add_argument("--force", action="store_true",
                          help="translate even an input the input guard refuses (e.g. what looks like a CT given to an MR model)")
-    predict.set_defaults(run=_predict)
+    predict.set_defaults(run=cli_predict.predict)
 
     models = commands.add_parser("models", help="list or inspect installed models")
     models_commands = models.add_subparsers(dest="models_command", required=True)
     listing = models_commands.add_parser("list", help="list the installed models")
     listing.add_argument("--json", action="store_true", help="print the cards as a JSON array")
-    listing.set_defaults(run=_models_list)
+    listing.set_defaults(run=cli_models.list_models)
     info = models_commands.add_parser("info", help="show a model's card")
     info.add_argument("model", help="model package folder or model id")
     info.add_argument("--json", action="store_true", help="print the whole card as JSON")
-    info.set_defaults(run=_models_info)
+    info.set_defaults(run=cli_models.info)
     install = models_commands.add_parser("install", help="install a model package (folder, .zip, URL or catalog id) for this user")
     install.add_argument("source", help="package folder, .zip file, http(s)/file URL (URLs need --sha256), or the id of a "
                                         "model the catalog publishes")
     install.add_argument("--sha256", help="expected sha256 of the .zip (required for downloads)")
-    install.set_defaults(run=_models_install)
+    install.set_defaults(run=cli_models.install)
     catalog = models_commands.add_parser("catalog", help="the models GANTranslate knows: bundled, and published for download")
-    catalog.set_defaults(run=_models_catalog)
+    catalog.set_defaults(run=cli_models.catalog)
     prepare = models_commands.add_parser("compile", help="compile a model for this CPU once (cached; faster translations)")
     prepare.add_argument("model", help="model package folder or model id")
     prepare.add_argument("--precision", choices=["exact", "fast", "both"], default="both")
-    prepare.set_defaults(run=_models_compile)
+    prepare.set_defaults(run=cli_models.compile)
 
     check = models_commands.add_parser(
         "check-fast", help="measure how far fast mode (bf16 and fp16) moves a model's output, and record it in its card")
@@ -112,13 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--source", help="input domain (default: the model's first direction's)")
     check.add_argument("--target", help="output domain")
     check.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
-    check.set_defaults(run=_models_check_fast)
+    check.set_defaults(run=cli_models.check_fast)
 
     onnx = models_commands.add_parser("export-onnx", help="write a model as ONNX (opset 18) with its card beside it")
     onnx.add_argument("model", help="model package folder or model id")
     onnx.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
     onnx.add_argument("--force", action="store_true", help="replace an existing file of that name")
-    onnx.set_defaults(run=_models_export_onnx)
+    onnx.set_defaults(run=cli_models.export_onnx)
 
     ev = commands.add_parser("evaluate", help="metrics, montages and the look-up-table baseline on a dataset")
     ev.add_argument("--dataset", type=Path, required=True, help="dataset folder with dataset.json (see README)")
@@ -176,111 +175,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _predict(args: argparse.Namespace) -> int:
-    import torch
-
-    from .batch_translation import is_batch
-    from .image_io import check_distinct, check_writable, read_volume, write_volume_atomic
-    from .model_registry import find_package
-    from .progress_reporters import make_reporter
-    from .translation import translate_image
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if is_batch(args.input, Path(args.output)) and not args.dicom:
-        return _predict_batch(args)
-    output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
-    if args.disagreement_map:
-        check_writable(args.disagreement_map, inputs=[args.input])
-        check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
-    package = find_package(args.model)
-    image = read_volume(args.input)
-    options = inference_options(args)
-    reporter = make_reporter(args.progress)
-    try:
-        result = translate_image(image, package, args.source, args.target, options, progress=reporter)
-        reporter("writing", 0, 1)
-        if args.dicom:
-            from .dicom_export import write_dicom_series
-
-            source_folder = Path(args.input) if Path(args.input).is_dir() else None
-            write_dicom_series(result.image, output, package.card, result.source, result.target, source_folder)
-        else:
-            write_volume_atomic(result.image, output, compress=not args.no_compression)
-        if result.disagreement is not None:
-            write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
-    finally:
-        reporter.close()
-    for warning in result.warnings:
-        reporter.event("warning", message=warning)
-        if args.progress != "json":
-            print(f"gantranslate: warning: {warning}", file=sys.stderr)
-    reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
-                   source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3),
-                   warnings=list(result.warnings))
-    if args.progress != "json":
-        print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
-              f"{result.seconds:.1f} s)")
-    return 0
-
-
-def check_dicom_folder(path: str) -> Path:
-    folder = Path(path)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise GANTranslateError(f"{folder} is not a new or empty folder; with --dicom, -o names the folder the series goes into")
-    if not folder.parent.is_dir():
-        raise GANTranslateError(f"output folder {folder.parent} does not exist; create it first")
-    return folder
-
-
-def inference_options(args: argparse.Namespace):
-    from .translation import InferenceOptions
-
-    return InferenceOptions(
-        mode=args.mode, axis=args.axis, batch_size=args.batch_size,
-        patch_size=tuple(args.patch_size) if args.patch_size else None, overlap=args.overlap,
-        device=args.device, precision=args.precision, compile=args.compile, output_dtype=args.output_dtype,
-        disagreement=args.disagreement_map is not None, force=args.force,
-    )
-
-
-def _predict_batch(args: argparse.Namespace) -> int:
-    """Many volumes, one model: a progress bar (or JSON line) per volume, summary.csv, non-zero if any failed."""
-    from .batch_translation import batch_items, run_batch
-    from .model_registry import find_package
-    from .translation import resolve_direction
-
-    if args.disagreement_map:
-        raise GANTranslateError("--disagreement-map takes one volume; for a batch, run the volumes one by one")
-    package = find_package(args.model)
-    _, target = resolve_direction(package.card, args.source, args.target)
-    output_dir = Path(args.output)
-    items = batch_items(args.input, output_dir, target)
-    bar = None
-    if args.progress in ("bar", "auto") and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(items), desc="volumes", unit="volume", file=sys.stderr)
-
-    def on_volume(done: int, total: int, row: dict) -> None:
-        if args.progress == "json":
-            print(json.dumps({"event": "volume", "done": done, "total": total, **row}), flush=True)
-        elif bar is not None:
-            bar.update(1)
-        if row["status"] == "failed" and args.progress != "json":
-            print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
-
-    report = run_batch(items, package, args.source, args.target, inference_options(args), output_dir,
-                       skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
-                       on_volume=on_volume)
-    if bar is not None:
-        bar.close()
-    counts = {status: sum(row["status"] == status for row in report.rows) for status in ("ok", "skipped", "failed")}
-    print(f"{counts['ok']} translated, {counts['skipped']} skipped, {counts['failed']} failed; "
-          f"see {output_dir / 'summary.csv'}", file=sys.stderr if args.progress == "json" else sys.stdout)
-    return EXIT_ERROR if report.failed else 0
-
-
 def _evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, summary_table
     from .model_registry import find_package
@@ -314,155 +208,6 @@ def _augment(args: argparse.Namespace) -> int:
     print(f"{written} synthetic {args.target} volume(s) written, {failed} failed, {len(results) - written - failed} "
           "subject(s) left as they were")
     return EXIT_ERROR if failed else 0
-
-
-def _models_list(args: argparse.Namespace) -> int:
-    from .model_registry import model_folders, origin, scan
-
-    listing = scan()
-    for problem in listing.problems:
-        print(f"gantranslate: note: {problem}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([dict(p.card.data, path=str(p.path), origin=origin(p.path.parent)) for p in listing.packages],
-                         indent=2))
-        return 0
-    if not listing.packages:
-        print("no models found in " + ", ".join(str(f) for f in model_folders() if f.is_dir() or f == model_folders()[0]))
-        print("install one with 'gantranslate models install PACKAGE' (the bundled models come with the Slicer "
-              "extension and the source tree, not with the wheel)")
-        return 0
-    rows = [("ID", "VERSION", "TASK", "MODE", "FROM", "DIRECTIONS")]
-    for p in listing.packages:
-        c = p.card
-        directions = ", ".join(f"{s}->{t}" for s, t in c.directions)
-        rows.append((c.id, c.version, c.task, c.mode.upper(), origin(p.path.parent), directions))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
-    for hidden in listing.shadowed:
-        print(f"({hidden.card.id} in {hidden.path.parent} is shadowed by the {origin(_winner(listing, hidden).path.parent)} "
-              f"model of the same id, {_winner(listing, hidden).path})")
-    return 0
-
-
-def _winner(listing, hidden):
-    return next(p for p in listing.packages if p.card.id == hidden.card.id)
-
-
-def _models_info(args: argparse.Namespace) -> int:
-    from .model_registry import find_package, origin
-
-    package = find_package(args.model)
-    card = package.card
-    if args.json:
-        print(card.to_json(), end="")
-        return 0
-    print(f"{card.name}  ({card.id} {card.version})")
-    print(f"  location:     {package.path} ({origin(package.path.parent)})")
-    print(f"  task:         {card.task}")
-    print(f"  directions:   {', '.join(f'{s} -> {t}' for s, t in card.directions)}")
-    geometry = f"2D, {card.slice_axis} slices" if card.mode == "2d" else f"3D patches {card.patch_size}"
-    spacing = "as input" if card.spacing is None else " x ".join("as input" if s is None else f"{s:g}" for s in card.spacing)
-    print(f"  runs:         {geometry}, orientation {card.orientation}, spacing {spacing}")
-    print(f"  architecture: {card.architecture} {json.dumps(card.architecture_args)}")
-    if card.has_intensity_prior:
-        print("  input prior:  the source through a look-up table learned on the training data (one per direction)")
-    for key, label in (("training_data", "trained on"), ("license", "licence"), ("citation", "cite"),
-                       ("intended_use", "intended use")):
-        if key in card.data:
-            print(f"  {label + ':':13} {card.data[key]}")
-    for line in metric_lines(card.data.get("metrics", {})):
-        print(f"  {line}")
-    print("  (the whole card: gantranslate models info --json " + card.id + ")")
-    return 0
-
-
-def metric_lines(metrics: dict) -> list[str]:
-    """The card's held-out scores, one readable line per direction."""
-    lines = []
-    for direction, summary in metrics.get("held_out_evaluation", {}).items():
-        found = summary.get("metrics", {})
-        if "psnr" not in found:
-            continue
-        text = f"held out:     {direction}: PSNR {found['psnr']['mean']:.2f} dB"
-        if "baseline_psnr" in found:
-            text += f" (look-up-table baseline {found['baseline_psnr']['mean']:.2f} dB)"
-        if "ssim" in found:
-            text += f", SSIM {found['ssim']['mean']:.3f}"
-        if "mae_hu" in found:
-            text += f", MAE {found['mae_hu']['mean']:.1f} HU"
-        lines.append(text + f", {summary.get('scored', '?')} subject(s)")
-    return lines
-
-
-def _models_catalog(args: argparse.Namespace) -> int:
-    from .model_catalog import load_catalog
-    from .model_registry import list_packages
-
-    installed = {p.card.id: p.card.version for p in list_packages()}
-    for entry in load_catalog():
-        where = "bundled" if entry.bundled else "download"
-        state = f"installed {installed[entry.id]}" if entry.id in installed else "not installed"
-        print(f"{entry.id}  {entry.version}  ({where}, {state})  {entry.description}")
-    return 0
-
-
-def _models_install(args: argparse.Namespace) -> int:
-    from .model_install import install_model
-    from .model_registry import user_models_folder
-
-    model_id = install_model(args.source, args.sha256)
-    print(f"installed {model_id} into {user_models_folder()}")
-    return 0
-
-
-def _models_compile(args: argparse.Namespace) -> int:
-    from .device import cpu_has_fast_bf16
-    from .model_registry import find_package
-    from .network_runner import compile_ahead
-
-    package = find_package(args.model)
-    precisions = ["exact", "fast"] if args.precision == "both" else [args.precision]
-    if args.precision == "both" and not cpu_has_fast_bf16():
-        precisions = ["exact"]  # this CPU has no fast mode to prepare
-    for precision in precisions:
-        print(f"compiled {package.card.id} ({precision}) into {compile_ahead(package, precision)}")
-    return 0
-
-
-def _models_check_fast(args: argparse.Namespace) -> int:
-    from .fast_mode import PRECISIONS, measure
-    from .model_package import write_card
-    from .model_registry import find_package
-    from .translation import resolve_direction
-
-    package = find_package(args.model)
-    source, target = resolve_direction(package.card, args.source, args.target)
-    record = measure(package, args.input, source, target)
-    for precision in PRECISIONS:
-        entry = record[precision]
-        text = ("non-finite values (overflow)" if entry.get("non_finite") else
-                f"PSNR {entry['psnr_db']:.1f} dB against exact, mean {entry['mean_abs']:.3g}, max {entry['max_abs']:.3g}")
-        print(f"{package.card.id} {precision}: {text}; fast mode {'allowed' if entry['allowed'] else 'refused'}")
-    if not args.dry_run:
-        write_card(package.path, {**package.card.data, "fast_mode": record})
-        print(f"recorded in {package.path / 'model.json'}")
-    return 0
-
-
-def _models_export_onnx(args: argparse.Namespace) -> int:
-    from .model_registry import find_package
-
-    try:
-        from .onnx_export import OPSET, export_onnx, input_names
-    except ImportError as error:
-        raise GANTranslateError(f"ONNX export needs the onnx and onnxscript packages ({error.name} is missing): "
-                                "pip install 'gantranslate[onnx]'") from None
-    package = find_package(args.model)
-    path = export_onnx(package, args.output, args.force)
-    print(f"wrote {path} (opset {OPSET}; inputs {', '.join(input_names(package))}) and "
-          f"{path.with_name(path.stem + '.model.json')} (its card: how to normalise the input and map the output back)")
-    return 0
 
 
 def _import_pix2pix(args: argparse.Namespace) -> int:

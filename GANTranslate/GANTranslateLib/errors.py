@@ -10,3 +10,6 @@ class CancelledError(GANTranslateError):
 
     def __init__(self) -> None:
         super().__init__("cancelled by the user; nothing was written")
+
+
+EXIT_ERROR = 1  # the command line's exit status for an error it reports in one line

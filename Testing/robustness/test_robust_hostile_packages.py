@@ -125,6 +125,6 @@ def test_pickled_weights_never_run(tmp_path: Path, capsys) -> None:
 
 
 def test_models_info_into_a_closed_pipe_is_quiet() -> None:
-    done = subprocess.run(f"{sys.executable} -m GANTranslateLib.cli models info unified-mr-t1-t2-flair-2d | head -1",
+    done = subprocess.run(f"{sys.executable} -m GANTranslateLib.cli models info t1-to-ct-template-demo-2d | head -1",
                           shell=True, capture_output=True, text=True, timeout=120)  # noqa: S602 - a fixed test pipeline
     assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
