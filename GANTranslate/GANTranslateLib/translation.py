@@ -100,17 +100,17 @@ def translate_image(
         if reduced is None:
             raise GANTranslateError("fast mode needs a CPU with AMX or AVX-512 BF16, or a CUDA GPU; use --precision exact")
         check_allowed(card, reduced, target)  # only a precision whose error the card records, within its limit
-    progress("loading model", 0, 1)
-    network = (network or package.build_network()).to(device)
-
     flat = image.GetDimension() == 2
     volume_image = sitk.JoinSeries(image) if flat else image
     voxels = sitk.GetArrayViewFromImage(volume_image)
+    # what can refuse the input comes before anything is loaded
     warnings = flat_input_warnings(voxels)
     warnings += refuse_or_report(check_input(card, source, voxels, volume_image.GetSpacing()), options.force)
     check_output_type(voxels.dtype, card, target, options.output_dtype)
     in_spec, out_spec = card.normalization(source), card.normalization(target)
     in_map = intensity.input_map(voxels, in_spec)
+    progress("loading model", 0, 1)
+    network = (network or package.build_network()).to(device)
 
     direction = np.asarray(volume_image.GetDirection()).reshape(3, 3)
     orient = Reorientation((0, 1, 2), (False, False, False)) if flat else Reorientation.between(direction, card.orientation)
@@ -132,12 +132,11 @@ def translate_image(
     try:
         predicted = _run(model_input, prepare, forward, card, options, mode, flat, device,
                          _pass_progress(progress, 0, passes), cancel)
+        mirrored = None
         if options.disagreement:
             axis = mirror_axis(card, options, mode, flat)
             mirrored = np.flip(_run(np.flip(model_input, axis), prepare, forward, card, options, mode, flat, device,
                                     _pass_progress(progress, 1, passes), cancel), axis)
-            difference = np.abs(predicted - mirrored)
-            predicted = (predicted + mirrored) / 2
     except torch.cuda.OutOfMemoryError:
         raise GANTranslateError(
             "the GPU ran out of memory; use a smaller --batch-size or --patch-size, or --device cpu"
@@ -147,13 +146,17 @@ def translate_image(
 
     if resample:
         predicted = resample_back(predicted, run_spacing, oriented_shape, spacing, fill=-1.0)
+        if mirrored is not None:
+            mirrored = resample_back(mirrored, run_spacing, oriented_shape, spacing, fill=-1.0)
     # restoration keeps the subject's own intensity scale; translation maps onto the target's training range
     out_map = in_map if card.output_scale == "input" else intensity.output_map(out_spec)
     disagreement = None
-    if options.disagreement:
-        if resample:
-            difference = resample_back(difference, run_spacing, oriented_shape, spacing, fill=0.0)
-        disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(difference)) * np.float32(out_map.scale), image, flat, "float32")
+    if mirrored is not None:
+        # in output units (the map back may be piecewise linear), then the mean of the two is the result
+        units = np.abs(out_map.denormalise(predicted.copy()) - out_map.denormalise(mirrored.copy()))
+        disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(units)), image, flat, "float32")
+        predicted = (predicted + mirrored) / 2
+        del mirrored, units
     result = out_map.denormalise(orient.invert_zyx(predicted))
     if intensity.keeps_zero_background(in_spec):
         # A skull-stripped (zero-background) input: what was background stays background.
