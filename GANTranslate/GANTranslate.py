@@ -460,7 +460,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         others = [name for name in problems if name != "torch"]
         if others:
             constraintsPath = os.path.join(slicer.util.tempDirectory("GANTranslate"), "constraints.txt")
-            with open(constraintsPath, "w") as handle:
+            with open(constraintsPath, "w", encoding="utf-8") as handle:
                 handle.write(constraints())
             slicer.util.pip_install(install_arguments(others, constraintsPath))
         return not unmet()

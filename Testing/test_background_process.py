@@ -30,7 +30,7 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     status = Path(f"/proc/{pid}/status")
-    return not (status.exists() and "\nState:\tZ" in status.read_text())
+    return not (status.exists() and "\nState:\tZ" in status.read_text(encoding="utf-8"))
 
 
 def first_line(process: BackgroundProcess, timeout: float = 30) -> str:

@@ -27,7 +27,7 @@ def cohort(tmp_path: Path) -> Path:
 
 
 def summary(folder: Path) -> list[dict]:
-    return list(csv.DictReader((folder / "summary.csv").open()))
+    return list(csv.DictReader((folder / "summary.csv").open(encoding="utf-8")))
 
 
 def test_a_batch_with_a_corrupt_file_goes_on_and_fails_at_the_end(tmp_path: Path, capsys) -> None:
@@ -76,7 +76,7 @@ def test_an_interrupted_batch_resumes_with_skip_existing(tmp_path: Path, monkeyp
 def test_a_csv_list_names_inputs_and_outputs(tmp_path: Path) -> None:
     folder = cohort(tmp_path)
     listing = tmp_path / "list.csv"
-    listing.write_text("input,output\ncohort/native_T1.nii.gz,patient-a.nrrd\n")
+    listing.write_text("input,output\ncohort/native_T1.nii.gz,patient-a.nrrd\n", encoding="utf-8")
     package = make_package(tmp_path / "p", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
     assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "out"), "--progress", "json"]) == 0
     assert (tmp_path / "out" / "patient-a.nrrd").is_file() and folder.is_dir()

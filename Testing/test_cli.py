@@ -79,7 +79,7 @@ def bad_inputs(tmp_path: Path) -> dict:
     rgb = sitk.GetImageFromArray(np.zeros((8, 8, 8, 3), np.uint8), isVector=True)
     four_d = sitk.GetImageFromArray(np.zeros((2, 4, 8, 8), np.float32))
     text = tmp_path / "notes.nii.gz"
-    text.write_text("this is not an image")
+    text.write_text("this is not an image", encoding="utf-8")
     return {
         "missing": (tmp_path / "nope.nii.gz", "input not found"),
         "not an image": (text, "cannot read"),
@@ -120,7 +120,7 @@ def test_unsupported_requests(tmp_path: Path, identity_package, oblique_t1: Path
 
 
 def test_invalid_package_and_output(tmp_path: Path, identity_package, oblique_t1: Path, capsys) -> None:
-    (identity_package.path / "model.json").write_text(json.dumps({"schema_version": 1}))
+    (identity_package.path / "model.json").write_text(json.dumps({"schema_version": 1}), encoding="utf-8")
     assert main(["predict", "-m", str(identity_package.path), "-i", str(oblique_t1), "-o", str(tmp_path / "a.nii.gz")]) == 1
     assert "is invalid at" in capsys.readouterr().err
     assert main(["predict", "-m", "x", "-i", str(oblique_t1), "-o", str(tmp_path / "a.png")]) == 1
@@ -171,3 +171,14 @@ def test_every_output_file_says_it_is_synthetic(tmp_path: Path, identity_package
     header = sitk.ReadImage(str(out))
     notes = {key: header.GetMetaData(key) for key in header.GetMetaDataKeys()}
     assert any(value.startswith("SYNTHETIC T2 from T1 by identity-test 1.0.0") for value in notes.values()), notes
+
+
+def test_an_ascii_only_locale_cannot_crash_the_output(tmp_path: Path) -> None:
+    """A cluster node with LANG=C: a model called 'T1 → T2' prints as an escape, not a UnicodeEncodeError."""
+    package = make_package(tmp_path / "arrow", name="T1 → T2, ± 5 HU")
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+           "PYTHONPATH": str(Path(__file__).parents[1] / "GANTranslate")}
+    done = subprocess.run([sys.executable, "-m", "GANTranslateLib.cli", "models", "info", str(package.path)],
+                          capture_output=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"T1 \\u2192 T2, \\xb1 5 HU" in done.stdout

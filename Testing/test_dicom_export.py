@@ -45,7 +45,7 @@ def test_a_synthetic_ct_reads_back_as_a_marked_ct_series_in_the_sources_study(tm
 def test_dicom_export_needs_a_new_or_empty_folder(tmp_path: Path, dicom_series: Path, capsys) -> None:
     package = make_package(tmp_path / "p")
     (tmp_path / "busy").mkdir()
-    (tmp_path / "busy" / "report.pdf").write_text("keep")
+    (tmp_path / "busy" / "report.pdf").write_text("keep", encoding="utf-8")
     assert main(["predict", "-m", str(package.path), "-i", str(dicom_series), "-o", str(tmp_path / "busy"), "--dicom"]) == 1
     assert "not a new or empty folder" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "busy").iterdir()] == ["report.pdf"]

@@ -23,7 +23,7 @@ def test_every_direction_is_scored_and_recorded_in_the_card(tmp_path: Path) -> N
     weights = (package.path / "model.safetensors").read_bytes()
     summaries = evaluate_bundled_models.evaluate_package(package.path, DATASET, tmp_path / "evaluation")
     assert list(summaries) == ["T1->T2", "T1->FLAIR"]
-    on_disk = json.loads((tmp_path / "evaluation" / "T1_to_FLAIR" / "summary.json").read_text())
+    on_disk = json.loads((tmp_path / "evaluation" / "T1_to_FLAIR" / "summary.json").read_text(encoding="utf-8"))
     assert summaries["T1->FLAIR"] == on_disk and on_disk["target"] == "FLAIR"
     evaluate_bundled_models.record_in_card(package.path, summaries)
     reloaded = load_package(package.path)
@@ -34,13 +34,13 @@ def test_every_direction_is_scored_and_recorded_in_the_card(tmp_path: Path) -> N
 
 def test_an_invalid_card_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     package = make_package(tmp_path / "model", normalization={"T1": NORM, "T2": NORM})
-    card = json.loads((package.path / "model.json").read_text())
+    card = json.loads((package.path / "model.json").read_text(encoding="utf-8"))
     del card["normalization"]["T2"]
     before = json.dumps(card)
-    (package.path / "model.json").write_text(before)
+    (package.path / "model.json").write_text(before, encoding="utf-8")
     with pytest.raises(GANTranslateError, match="normalization has no entry for domain"):
         evaluate_bundled_models.record_in_card(package.path, {"T1->T2": {"metrics": {}}})
-    assert (package.path / "model.json").read_text() == before
+    assert (package.path / "model.json").read_text(encoding="utf-8") == before
     assert sorted(p.name for p in package.path.iterdir()) == ["model.json", "model.safetensors"]
 
 
@@ -60,8 +60,8 @@ def test_a_missing_dataset_is_a_one_line_error(tmp_path: Path, monkeypatch, caps
     configs = tmp_path / "configs"
     configs.mkdir()
     shutil.copy(evaluate_bundled_models.CONFIGS / "t1_to_t2_pix2pix.yaml", configs)
-    text = (configs / "t1_to_t2_pix2pix.yaml").read_text()
-    (configs / "t1_to_t2_pix2pix.yaml").write_text(text.replace("root:", "root: /nonexistent/dataset  #"))
+    text = (configs / "t1_to_t2_pix2pix.yaml").read_text(encoding="utf-8")
+    (configs / "t1_to_t2_pix2pix.yaml").write_text(text.replace("root:", "root: /nonexistent/dataset  #"), encoding="utf-8")
     monkeypatch.setattr(evaluate_bundled_models, "CONFIGS", configs)
     assert evaluate_bundled_models.main(["t1_to_t2_pix2pix"]) == 2
     assert "/nonexistent/dataset has no dataset.json; prepare the data first" in capsys.readouterr().err

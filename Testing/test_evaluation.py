@@ -27,9 +27,9 @@ def test_reports_montage_and_baseline(tmp_path: Path, capsys) -> None:
     out = tmp_path / "eval"
     assert main(["evaluate", "--dataset", str(DATASET), "--source", "T1", "--target", "T2", "-m", str(package.path),
                  "-o", str(out)]) == 0
-    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    rows = list(csv.DictReader((out / "metrics.csv").open(encoding="utf-8")))
     assert [r["subject"] for r in rows] == ["TCGA-FG-6692-holdout"] and rows[0]["status"] == "ok"
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in ("nmae", "psnr", "ssim", "ssim_2d", "vif", "baseline_psnr"):
         assert key in summary["metrics"]
     assert "psnr_margin_db" in summary
@@ -38,7 +38,7 @@ def test_reports_montage_and_baseline(tmp_path: Path, capsys) -> None:
     slices = int(mask.any(axis=(1, 2)).sum())
     assert summary["slices_won"] == {"baseline": {"won": 0, "of": slices}} and slices > 1
     assert rows[0]["axial_slices_beating_baseline"] == f"0/{slices}"
-    assert f"beats the baseline (lower masked MSE): 0 of {slices}" in (out / "summary.md").read_text()
+    assert f"beats the baseline (lower masked MSE): 0 of {slices}" in (out / "summary.md").read_text(encoding="utf-8")
     assert (out / "montage_TCGA-FG-6692-holdout.png").stat().st_size > 1000
     assert (out / "synthetic" / "TCGA-FG-6692-holdout_T2.nii.gz").exists()
     assert "LUT baseline" in capsys.readouterr().out
@@ -70,7 +70,7 @@ def test_missing_target_is_reported_not_fatal(tmp_path: Path) -> None:
                                 subjects=["TCGA-FG-6692-holdout", "TCGA-FG-6692-inferior"])
     assert results[0].status == "missing target T2" and results[1].status == "ok"
     assert summary["scored"] == 1
-    assert "missing target T2" in (tmp_path / "eval" / "metrics.csv").read_text()
+    assert "missing target T2" in (tmp_path / "eval" / "metrics.csv").read_text(encoding="utf-8")
 
 
 def test_empty_mask_is_an_error(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_restoration_models_are_compared_with_the_degraded_input_and_non_local_m
     package = make_package(tmp_path / "model", task="denoising", normalization={"T1": norm, "T2": norm})
     _, summary = evaluate(DATASET, "T1", "T2", tmp_path / "eval", package=package)
     assert {"input_psnr", "nlm_psnr", "baseline_psnr", "psnr"} <= set(summary["metrics"])
-    assert "non-local means" in (tmp_path / "eval" / "summary.md").read_text()
+    assert "non-local means" in (tmp_path / "eval" / "summary.md").read_text(encoding="utf-8")
     # the model is compared slice by slice with each rival, on the same slices
     subject = DATASET / "TCGA-FG-6692-holdout"
     volume = lambda path: sitk.GetArrayFromImage(sitk.ReadImage(str(path))).astype(np.float32)  # noqa: E731
@@ -98,7 +98,7 @@ def test_restoration_models_are_compared_with_the_degraded_input_and_non_local_m
         won, of = metrics.slices_won(synthetic, image, real, mask, axis=0)
         assert summary["slices_won"][rival] == {"won": won, "of": of} and of > 1
     assert set(summary["slices_won"]) == {"baseline", "input", "nlm"}
-    header = next(csv.reader((tmp_path / "eval" / "metrics.csv").open()))
+    header = next(csv.reader((tmp_path / "eval" / "metrics.csv").open(encoding="utf-8")))
     assert header[-4:] == ["axial_slices_beating_baseline", "axial_slices_beating_input", "axial_slices_beating_nlm", "notes"]
 
 
@@ -125,9 +125,9 @@ def test_without_training_subjects_the_baseline_is_the_one_the_card_learned(tmp_
     """A folder of test subjects alone (as the bundled sample): the model is still compared with the look-up
     table of its own training data, which the trainer records in the card (baseline_tables)."""
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
-    info = json.loads((root / "dataset.json").read_text())
+    info = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
     info.update(training=[], validation=["TCGA-FG-6692-holdout"])
-    (root / "dataset.json").write_text(json.dumps(info))
+    (root / "dataset.json").write_text(json.dumps(info), encoding="utf-8")
     norm = {"method": "percentile", "low": 0.5, "high": 99.5, "mask": "nonzero", "reference": [0, 600]}
     identity_table = np.linspace(-1, 1, 256).round(5).tolist()
     package = make_package(tmp_path / "model", normalization={"T1": norm, "T2": norm},

@@ -64,7 +64,7 @@ def test_a_catalog_model_installs_by_id_with_the_catalogs_checksum(tmp_path: Pat
         {"id": "published-model", "version": "1.0.0", "url": archive.as_uri(), "sha256": sha256_of(archive)},
         {"id": "tampered", "version": "1.0.0", "url": archive.as_uri(), "sha256": "0" * 64},
         {"id": "offline", "version": "1.0.0", "url": "http://127.0.0.1:9/none.zip", "sha256": "1" * 64},
-        {"id": "t1-to-t2-pix2pix-2d", "version": "1.0.0"}]}))
+        {"id": "t1-to-t2-pix2pix-2d", "version": "1.0.0"}]}), encoding="utf-8")
     models = tmp_path / "models"
     assert install_model("published-model", models_folder=models, catalog=catalog) == "published-model"
     with pytest.raises(GANTranslateError, match="does not match the expected sha256"):

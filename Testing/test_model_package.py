@@ -48,9 +48,9 @@ def test_invalid_cards_name_the_field(change: dict, message: str) -> None:
 
 def test_weights_that_do_not_match_the_card(tmp_path: Path) -> None:
     package = make_package(tmp_path / "m", architecture=UNET)
-    card = json.loads((package.path / CARD_NAME).read_text())
+    card = json.loads((package.path / CARD_NAME).read_text(encoding="utf-8"))
     card["architecture"]["args"]["ngf"] = 8
-    (package.path / CARD_NAME).write_text(json.dumps(card))
+    (package.path / CARD_NAME).write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(GANTranslateError, match=r"has shape \(4, 1, 4, 4\) but the card's architecture needs \(8, 1, 4, 4\)"):
         load_package(package.path).build_network()
 
@@ -60,7 +60,7 @@ def test_invalid_json_and_missing_weights(tmp_path: Path) -> None:
     (package.path / WEIGHTS_NAME).unlink()
     with pytest.raises(GANTranslateError, match="has no model.safetensors"):
         load_package(package.path).build_network()
-    (package.path / CARD_NAME).write_text("{not json")
+    (package.path / CARD_NAME).write_text("{not json", encoding="utf-8")
     with pytest.raises(GANTranslateError, match="not valid JSON"):
         load_package(package.path)
 
@@ -120,7 +120,7 @@ def test_import_reference_state_dict(tmp_path: Path, arch: str, norm: str) -> No
 def test_registry_finds_by_id_and_skips_broken_packages(tmp_path: Path) -> None:
     make_package(tmp_path / "good-model", id="good-model")
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / CARD_NAME).write_text("{}")
+    (tmp_path / "broken" / CARD_NAME).write_text("{}", encoding="utf-8")
     assert [p.card.id for p in list_packages([tmp_path])] == ["good-model"]
     assert find_package("good-model", [tmp_path]).card.id == "good-model"
     with pytest.raises(GANTranslateError, match="not found"):
@@ -155,9 +155,9 @@ def test_write_card_replaces_only_the_card_and_refuses_an_invalid_one(tmp_path: 
     weights = (package.path / "model.safetensors").read_bytes()
     card = write_card(package.path, {**package.card.data, "metrics": {"note": "measured"}})
     assert load_package(package.path).card.data["metrics"] == {"note": "measured"} == card.data["metrics"]
-    before = (package.path / "model.json").read_text()
+    before = (package.path / "model.json").read_text(encoding="utf-8")
     with pytest.raises(GANTranslateError, match="is not in domains"):
         write_card(package.path, {**package.card.data, "directions": [["T1", "PD"]]})
-    assert (package.path / "model.json").read_text() == before
+    assert (package.path / "model.json").read_text(encoding="utf-8") == before
     assert (package.path / "model.safetensors").read_bytes() == weights
     assert sorted(p.name for p in package.path.iterdir()) == ["model.json", "model.safetensors"]

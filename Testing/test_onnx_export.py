@@ -31,7 +31,7 @@ def test_every_bundled_model_runs_in_onnx_runtime_as_in_the_engine(tmp_path: Pat
     out = tmp_path / f"{model_id}.onnx"
     assert main(["models", "export-onnx", model_id, "-o", str(out)]) == 0
     assert "opset 18" in capsys.readouterr().out
-    beside = json.loads(out.with_name(f"{model_id}.model.json").read_text())
+    beside = json.loads(out.with_name(f"{model_id}.model.json").read_text(encoding="utf-8"))
     assert beside == card.data
     source, target = card.directions[-1]
     runner = NetworkRunner(package.build_network(), card, source, target, torch.device("cpu"), compile="never")
@@ -65,9 +65,9 @@ def test_export_never_replaces_a_file_unasked(tmp_path: Path) -> None:
 
     package = make_package(tmp_path / "p")
     out = tmp_path / "m.onnx"
-    out.write_text("someone's file")
+    out.write_text("someone's file", encoding="utf-8")
     with pytest.raises(GANTranslateError, match="exists; pass --force"):
         export_onnx(package, out)
-    assert out.read_text() == "someone's file"
+    assert out.read_text(encoding="utf-8") == "someone's file"
     with pytest.raises(GANTranslateError, match="give an .onnx file name"):
         export_onnx(package, tmp_path / "m.pt")

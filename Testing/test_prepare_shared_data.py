@@ -29,7 +29,7 @@ def test_training_volume_blanks_the_held_out_slab_and_its_gap(tmp_path: Path, mo
 
     prepare_shared_data.prepare("test", shared, tmp_path / "out")
 
-    manifest = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    manifest = json.loads((tmp_path / "out" / "dataset.json").read_text(encoding="utf-8"))
     assert manifest["training"] == ["S-training"] and manifest["validation"] == ["S-holdout"]
     read = lambda subject, name: sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / subject / f"{name}.nii.gz")))  # noqa: E731
     box = (slice(None), slice(0, 12), slice(0, 10))  # the mask's bounding box with its 2-voxel margin
@@ -58,7 +58,7 @@ def test_a_sagittal_slab_can_be_held_out_instead(tmp_path: Path, monkeypatch) ->
 
     prepare_shared_data.prepare("test", shared, tmp_path / "out", holdout_axis="sagittal")
 
-    manifest = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    manifest = json.loads((tmp_path / "out" / "dataset.json").read_text(encoding="utf-8"))
     assert manifest["holdout_axis"] == "sagittal" and manifest["description"].startswith("Sagittal slices 4-5")
     read = lambda subject: sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / subject / "T1.nii.gz")))  # noqa: E731
     training, holdout = read("S-training"), read("S-holdout")

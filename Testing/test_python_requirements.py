@@ -23,7 +23,7 @@ def test_the_minimum_versions_are_those_the_package_declares() -> None:
 
     from conftest import REPO
 
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     minimum = dict(d.split(">=") for d in declared)
     for name, version in python_requirements.REQUIREMENTS.items():
         assert minimum[name if name != "PyYAML" else "pyyaml"] == version, name

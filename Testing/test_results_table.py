@@ -9,13 +9,13 @@ import results_table  # noqa: E402
 
 
 def test_readme_table_is_generated_from_the_bundled_cards() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = readme[readme.index(results_table.START) + len(results_table.START) : readme.index(results_table.END)]
     assert block.strip() == results_table.table().strip(), "run: python trainer/results_table.py --readme"
 
 
 def test_readme_fast_mode_table_is_generated_from_the_bundled_cards() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     start, end = results_table.FAST_START, results_table.FAST_END
     assert readme[readme.index(start) + len(start) : readme.index(end)].strip() == results_table.fast_mode_table().strip(), \
         "run: python trainer/results_table.py --readme"
@@ -23,14 +23,14 @@ def test_readme_fast_mode_table_is_generated_from_the_bundled_cards() -> None:
 
 def test_every_bundled_card_records_its_bf16_and_fp16_error() -> None:
     for card_path in results_table.MODELS.glob("*/model.json"):
-        record = json.loads(card_path.read_text())["fast_mode"]
+        record = json.loads(card_path.read_text(encoding="utf-8"))["fast_mode"]
         assert {"bf16", "fp16"} <= set(record) and record["volumes"], card_path.parent.name
 
 
 def test_each_row_says_what_the_network_predicts() -> None:
     rows = {line.split(" | ")[0].strip("| `"): line for line in results_table.table().splitlines() if line.startswith("| `")}
     for card_path in results_table.MODELS.glob("*/model.json"):
-        card = json.loads(card_path.read_text())
+        card = json.loads(card_path.read_text(encoding="utf-8"))
         if card["id"] in rows:
             assert results_table.PREDICTS[card["architecture"].get("residual")] in rows[card["id"]]
 
@@ -38,7 +38,7 @@ def test_each_row_says_what_the_network_predicts() -> None:
 def test_every_bundled_direction_was_scored_by_the_current_evaluator() -> None:
     """Each card's held-out evaluation counts the slices won (re-score: python trainer/evaluate_bundled_models.py)."""
     for card_path in results_table.MODELS.glob("*/model.json"):
-        card = json.loads(card_path.read_text())
+        card = json.loads(card_path.read_text(encoding="utf-8"))
         evaluations = card["metrics"]["held_out_evaluation"]
         assert [f"{s}->{t}" for s, t in card["directions"]] == list(evaluations), card["id"]
         for direction, summary in evaluations.items():

@@ -18,7 +18,7 @@ def test_tensorboard_receives_the_losses_validation_scores_and_image_grids(tmp_p
     events.Reload()
     tags = events.Tags()
     assert {"train/G_L1", "train/D", "train/lr", "validation/psnr", "validation/T1->T2/ssim"} <= set(tags["scalars"])
-    logged = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    logged = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text(encoding="utf-8").splitlines()]
     last_train = [row for row in logged if row["kind"] == "train"][-1]
     tensorboard_last = events.Scalars("train/G_L1")[-1]
     assert tensorboard_last.step == last_train["step"] and abs(tensorboard_last.value - last_train["G_L1"]) < 1e-5
@@ -31,5 +31,5 @@ def test_without_tensorboard_the_run_still_logs(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed: import fails
     train(tiny_config("pix2pix", "train.image_every=2", steps=2), tmp_path / "run", quiet=True)
     assert not (tmp_path / "run" / "tensorboard").exists()
-    assert (tmp_path / "run" / "log.jsonl").read_text().count('"kind": "train"') == 2
+    assert (tmp_path / "run" / "log.jsonl").read_text(encoding="utf-8").count('"kind": "train"') == 2
     assert sorted(path.name for path in (tmp_path / "run" / "images").iterdir()) == ["step_0000002.png"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-API = json.loads((Path(__file__).parent / "slicer-api.json").read_text())
+API = json.loads((Path(__file__).parent / "slicer-api.json").read_text(encoding="utf-8"))
 MODULE = REPO / "GANTranslate" / "GANTranslate.py"
 GLUE = REPO / "GANTranslate" / "GANTranslateLib" / "mrml_volume.py"
 MODULE_NAMES = {"qt", "slicer", "vtk", "subprocess", "os", "sys", "shutil", "logging", "time", "PyTorchUtils", "torch",
@@ -31,7 +31,7 @@ MRML_METHODS = {m for cls in API["mrml"].values() for m in cls["methods"]}
 
 
 def calls(path: Path) -> list[ast.Call]:
-    return [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)]
+    return [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)]
 
 
 def dotted(node: ast.AST) -> str:
@@ -66,7 +66,7 @@ def test_slicer_util_calls_exist_with_compatible_arguments(path: Path) -> None:
 
 
 def test_imported_slicer_names_exist() -> None:
-    tree = ast.parse(MODULE.read_text())
+    tree = ast.parse(MODULE.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module in API["python"]:
             for alias in node.names:
@@ -104,6 +104,6 @@ def test_mrml_style_method_calls_exist(path: Path) -> None:
 ])
 def test_the_checker_catches_bad_calls(tmp_path: Path, source: str) -> None:
     path = tmp_path / "bad.py"
-    path.write_text(source)
+    path.write_text(source, encoding="utf-8")
     with pytest.raises(AssertionError):
         test_slicer_util_calls_exist_with_compatible_arguments(path)

@@ -7,7 +7,7 @@ MODULE_DIR = REPO / "GANTranslate"
 
 
 def listed() -> set[str]:
-    text = (MODULE_DIR / "CMakeLists.txt").read_text()
+    text = (MODULE_DIR / "CMakeLists.txt").read_text(encoding="utf-8")
     return {m.replace("${MODULE_NAME}", "GANTranslate") for m in re.findall(r"^\s+([\w${}/.]+\.(?:py|json|png|ui))\s*$", text, re.M)}
 
 
@@ -22,12 +22,12 @@ def test_every_listed_file_exists() -> None:
 
 
 def test_extension_metadata() -> None:
-    top = (REPO / "CMakeLists.txt").read_text()
+    top = (REPO / "CMakeLists.txt").read_text(encoding="utf-8")
     for key in ("EXTENSION_HOMEPAGE", "EXTENSION_CATEGORY", "EXTENSION_CONTRIBUTORS", "EXTENSION_DESCRIPTION",
                 "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS", "EXTENSION_DEPENDS"):
         assert re.search(rf'set\({key} "[^"]+"\)', top), key
     assert "add_subdirectory(GANTranslate)" in top
-    module = (MODULE_DIR / "GANTranslate.py").read_text()
+    module = (MODULE_DIR / "GANTranslate.py").read_text(encoding="utf-8")
     assert "acknowledgementText = _(" in module and "contributors = [" in module
 
 
@@ -36,7 +36,7 @@ def test_the_selectors_items_follow_the_modules_value_lists() -> None:
     import ast
     import xml.etree.ElementTree as ElementTree
 
-    tree = ast.parse((REPO / "GANTranslate" / "GANTranslate.py").read_text())
+    tree = ast.parse((REPO / "GANTranslate" / "GANTranslate.py").read_text(encoding="utf-8"))
     lists = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
              if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("MODES", "AXES")}
     ui = ElementTree.parse(REPO / "GANTranslate" / "Resources" / "UI" / "GANTranslate.ui")

@@ -17,14 +17,14 @@ def ui_widget_names() -> set[str]:
 
 
 def test_every_widget_the_module_uses_exists() -> None:
-    used = set(re.findall(r"self\.ui\.(\w+)", MODULE.read_text()))
+    used = set(re.findall(r"self\.ui\.(\w+)", MODULE.read_text(encoding="utf-8")))
     assert used, "the module is expected to use self.ui"
     missing = sorted(used - ui_widget_names())
     assert not missing, f"widgets used in GANTranslate.py but absent from the .ui: {missing}"
 
 
 def test_parameter_bindings_name_real_parameters() -> None:
-    tree = ast.parse(MODULE.read_text())
+    tree = ast.parse(MODULE.read_text(encoding="utf-8"))
     wrapper = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == "GANTranslateParameterNode")
     fields = {n.target.id for n in wrapper.body if isinstance(n, ast.AnnAssign)}
     bound = {p.find("string").text for p in ET.parse(UI_FILE).iter("property") if p.get("name") == "SlicerParameterName"}

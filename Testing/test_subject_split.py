@@ -15,9 +15,9 @@ from gantranslate_trainer.training import train
 
 def dataset_with(tmp_path: Path, **lists) -> Path:
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
-    info = json.loads((root / "dataset.json").read_text())
+    info = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
     info.update(lists)
-    (root / "dataset.json").write_text(json.dumps(info))
+    (root / "dataset.json").write_text(json.dumps(info), encoding="utf-8")
     return root
 
 
@@ -62,7 +62,7 @@ def test_training_on_the_inner_split_never_reads_a_test_subject(tmp_path: Path, 
     ([1, 2], "must hold a JSON object"),
 ])
 def test_a_manifest_of_the_wrong_shape_is_one_line(tmp_path: Path, manifest, message: str) -> None:
-    (tmp_path / "dataset.json").write_text(json.dumps(manifest))
+    (tmp_path / "dataset.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(GANTranslateError, match=message):
         read_dataset(tmp_path)
 

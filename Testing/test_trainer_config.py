@@ -89,9 +89,9 @@ def test_mismatched_grids_between_paired_files(tmp_path: Path) -> None:
 
 def test_missing_subject_folder_and_manifest(tmp_path: Path) -> None:
     root = copy_dataset(tmp_path)
-    manifest = json.loads((root / "dataset.json").read_text())
+    manifest = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
     manifest["training"].append("nobody")
-    (root / "dataset.json").write_text(json.dumps(manifest))
+    (root / "dataset.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(GANTranslateError, match="subject folder .*nobody .* does not exist"):
         read_dataset(root)
     with pytest.raises(GANTranslateError, match="has no dataset.json"):
@@ -100,7 +100,7 @@ def test_missing_subject_folder_and_manifest(tmp_path: Path) -> None:
 
 def test_cli_reports_config_errors_in_one_line(tmp_path: Path, capsys) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2}}\ntrain: {{stpes: 3}}\n")
+    config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2}}\ntrain: {{stpes: 3}}\n", encoding="utf-8")
     assert main(["train", str(config), "--run-dir", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did you mean 'train.steps'" in err
@@ -109,7 +109,7 @@ def test_cli_reports_config_errors_in_one_line(tmp_path: Path, capsys) -> None:
 
 def test_cli_takes_overrides_before_or_after_options(tmp_path: Path, capsys) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2}}\n")
+    config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2}}\n", encoding="utf-8")
     for argv in (["train", str(config), "train.stpes=3", "--run-dir", str(tmp_path / "run")],
                  ["train", "--run-dir", str(tmp_path / "run"), str(config), "train.stpes=3"],
                  ["train", str(config), "--run-dir", str(tmp_path / "run"), "train.stpes=3"]):

@@ -57,7 +57,7 @@ def test_each_model_learns(tmp_path: Path, name: str, domains: list) -> None:
     model = build_model(config, domains)
     model.load_state_dict(state["model"])
     after = generator_l1(model, batch)
-    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text(encoding="utf-8").splitlines()]
     losses = [v for row in log if row["kind"] == "train" for k, v in row.items() if k not in ("step", "kind")]
     assert all(np.isfinite(losses))
     assert after < required * before, (before, after)
@@ -85,7 +85,7 @@ def test_a_unified_model_learns_and_ships_only_its_chosen_directions(tmp_path: P
 def test_other_adversarial_losses_and_image_losses_run(tmp_path: Path, gan: str) -> None:
     config = tiny_config("pix2pix", f"loss.gan={gan}", "loss.edge=1.0", "loss.ssim=1.0", steps=2)
     train(config, tmp_path / "run", quiet=True)
-    rows = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text(encoding="utf-8").splitlines()]
     row = [r for r in rows if r["kind"] == "train"][-1]
     assert np.isfinite([row["D"], row["G_adv"], row["edge"], row["ssim"]]).all()
 
@@ -215,7 +215,7 @@ def test_degrade_command_adds_a_domain_to_a_dataset(tmp_path: Path) -> None:
 
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
     assert main(["degrade", str(root), "--kind", "low_resolution_mr", "--from", "T2", "--to", "T2_LR"]) == 0
-    manifest = json.loads((root / "dataset.json").read_text())
+    manifest = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
     assert "T2_LR" in manifest["domains"]
     assert manifest["degradations"]["T2_LR"] == {"from": "T2", "kind": "low_resolution_mr", "factor": 2, "kspace_fraction": 1.0,
                                                  "interpolation": "cubic", "seed": 0}
@@ -233,5 +233,5 @@ def test_validation_never_compiles_the_network(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(network_runner, "COMPILE_SECONDS", 0.0)  # 'auto' would compile any job
     monkeypatch.setattr(network_runner, "compile_network", lambda *args: compiled.append(args))
     train(tiny_config("pix2pix", "train.validate_every=1", "validation.batch_size=1", steps=2), tmp_path / "run", quiet=True)
-    assert any(json.loads(line)["kind"] == "validation" for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines())
+    assert any(json.loads(line)["kind"] == "validation" for line in (tmp_path / "run" / "log.jsonl").read_text(encoding="utf-8").splitlines())
     assert compiled == []

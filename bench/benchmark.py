@@ -84,14 +84,14 @@ def main() -> None:
     results["training"] = [bench_training("pix2pix", 256, 2 * repeats), bench_training("cyclegan", train_size, 2 * repeats)]
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     name = "results-quick" if args.quick else "results"
-    (REPO / "bench" / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (REPO / "bench" / f"{name}.md").write_text(markdown(results))
+    (REPO / "bench" / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (REPO / "bench" / f"{name}.md").write_text(markdown(results), encoding="utf-8")
     print(markdown(results))
 
 
 def cpu_model() -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:

@@ -39,7 +39,7 @@ def won(slices: dict, rival: str) -> str:
 
 
 def cards() -> list[dict]:
-    return [json.loads(path.read_text()) for path in sorted(MODELS.glob("*/model.json"))]
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(MODELS.glob("*/model.json"))]
 
 
 def by_patient(card: dict) -> bool:
@@ -82,7 +82,7 @@ def table() -> str:
             "slices won | degraded input / classical PSNR | size |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for card_path in sorted(MODELS.glob("*/model.json")):
-        card = json.loads(card_path.read_text())
+        card = json.loads(card_path.read_text(encoding="utf-8"))
         if by_patient(card):
             continue
         evaluations = card.get("metrics", {}).get("held_out_evaluation", {})
@@ -120,7 +120,7 @@ def fast_mode_table() -> str:
     rows = ["| bundled model | measured on | bf16: PSNR vs exact (dB) | bf16: mean / max abs | fp16: PSNR vs exact (dB) | "
             "fp16: mean / max abs | fast mode |", "|---|---|---|---|---|---|---|"]
     for card_path in sorted(MODELS.glob("*/model.json")):
-        card = json.loads(card_path.read_text())
+        card = json.loads(card_path.read_text(encoding="utf-8"))
         record = card.get("fast_mode")
         if record is None:
             rows.append(f"| `{card['id']}` | not measured | – | – | – | – | refused |")
@@ -150,9 +150,9 @@ def main() -> None:
     patients, text, fast = patient_table(), table(), fast_mode_table()
     if "--readme" in sys.argv:
         readme = REPO / "README.md"
-        content = replace_block(readme.read_text(), PATIENT_START, PATIENT_END, patients)
+        content = replace_block(readme.read_text(encoding="utf-8"), PATIENT_START, PATIENT_END, patients)
         content = replace_block(content, START, END, text)
-        readme.write_text(replace_block(content, FAST_START, FAST_END, fast))
+        readme.write_text(replace_block(content, FAST_START, FAST_END, fast), encoding="utf-8")
     print(patients + "\n\n" + text + "\n\n" + fast)
 
 

@@ -36,7 +36,7 @@ class BackgroundProcess:
             "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
         try:
             self.process = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                            text=True, errors="replace", bufsize=1, **options)
+                                            text=True, encoding="utf-8", errors="replace", bufsize=1, **options)
         except OSError as error:
             raise GANTranslateError(f"could not start the translation process {command[0]} ({error.strerror}); "
                                     "check the Slicer installation") from None

@@ -45,6 +45,7 @@ def child_environment(device: str, base: Optional[dict] = None) -> dict[str, str
     env = dict(os.environ if base is None else base)
     env["PYTHONPATH"] = os.pathsep.join([str(ENGINE_FOLDER), *filter(None, [env.get("PYTHONPATH")])])
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"  # the parent reads UTF-8 whatever the locale
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
     return env

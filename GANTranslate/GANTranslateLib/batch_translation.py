@@ -83,7 +83,7 @@ def batch_items(input_spec: str, output_dir: Path, target: str) -> list[BatchIte
 def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem]:
     if not path.is_file():
         raise GANTranslateError(f"input list not found: {path}")
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     if not rows or "input" not in rows[0]:
         raise GANTranslateError(f"{path} needs a header line with an 'input' column (and optionally 'output')")
@@ -142,7 +142,7 @@ def write_summary(report: BatchReport, path: Path) -> None:
     writer.writerows(report.rows)
     temporary = temporary_file(path, ".csv")
     try:
-        temporary.write_text(text.getvalue())
+        temporary.write_text(text.getvalue(), encoding="utf-8")
         publish_file(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import cli_models, cli_predict
+from .console_streams import tolerate_unencodable_text
 from .errors import EXIT_ERROR, CancelledError, GANTranslateError
 
 EXIT_CANCELLED = 130
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    tolerate_unencodable_text()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -134,7 +134,8 @@ torch._inductor.aoti_compile_and_package(program, package_path=sys.argv[2], indu
 
 def _compile_in_child(program: Path, output: Path) -> None:
     done = subprocess.run([sys.executable, "-c", _COMPILE_CHILD, str(program), str(output)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, encoding="utf-8", errors="replace",
+                          env={**os.environ, "PYTHONUTF8": "1"})  # the compiler reads its sources in the locale's
     if done.returncode != 0 or not output.is_file():
         lines = [line for line in (done.stderr or "").strip().splitlines() if line.strip()]
         reason = lines[-1] if lines else f"the compiler process ended with status {done.returncode}"

@@ -76,7 +76,7 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
     record = destination.with_name(destination.name.split(".")[0] + f".{SYNTHETIC_TAG}.json")
     temporary = temporary_file(record, ".json")
     try:
-        temporary.write_text(json.dumps(provenance, indent=2) + "\n")
+        temporary.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
         publish_file(temporary, record)
     finally:
         temporary.unlink(missing_ok=True)
@@ -86,4 +86,4 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
 def provenance_of(volume: Path) -> dict:
     """The provenance record of a synthetic volume."""
     record = volume.with_name(volume.name.split(".")[0] + f".{SYNTHETIC_TAG}.json")
-    return json.loads(record.read_text())
+    return json.loads(record.read_text(encoding="utf-8"))

@@ -66,7 +66,7 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None, in
     if not manifest.is_file():
         raise GANTranslateError(f"{root} has no dataset.json; see the README's 'Dataset folder' section")
     try:
-        info = json.loads(manifest.read_text())
+        info = json.loads(manifest.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise GANTranslateError(f"{manifest} is not valid JSON ({error})") from None
     check_manifest(info, manifest)

@@ -224,7 +224,7 @@ def summarise(results: list[SubjectResult], source: str, target: str, package, w
 
 def write_reports(results: list[SubjectResult], summary: dict, output_dir: Path) -> None:
     keys = sorted({k for r in results for k in r.scores})
-    with (output_dir / "metrics.csv").open("w", newline="") as handle:
+    with (output_dir / "metrics.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         rivals = [rival for rival in RIVALS if any(rival in r.slices_won for r in results)]
         writer.writerow(["subject", "status", *keys, *[f"axial_slices_beating_{rival}" for rival in rivals], "notes"])
@@ -232,8 +232,8 @@ def write_reports(results: list[SubjectResult], summary: dict, output_dir: Path)
             won = ["{}/{}".format(*r.slices_won[rival]) if rival in r.slices_won else "" for rival in rivals]
             writer.writerow([r.subject, r.status, *[f"{r.scores[k]:.6g}" if k in r.scores else "" for k in keys], *won,
                              "; ".join(r.notes)])
-    (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (output_dir / "summary.md").write_text(summary_table(summary))
+    (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (output_dir / "summary.md").write_text(summary_table(summary), encoding="utf-8")
 
 
 def summary_table(summary: dict) -> str:

@@ -31,7 +31,7 @@ class CatalogEntry:
 
 def load_catalog(path: Path = CATALOG) -> list[CatalogEntry]:
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
     except json.JSONDecodeError as error:

@@ -87,7 +87,7 @@ def export_onnx(package: ModelPackage, output: Path, force: bool = False) -> Pat
     # the card travels inside the file too, with what the graph takes and gives
     program.model.metadata_props.update({"gantranslate_card": card.to_json(), "gantranslate_inputs": json.dumps(
         {"inputs": input_names(package), "size_divisor": divisor, "output": "output", "range": [-1, 1]})})
-    for path, write in ((output, lambda p: program.save(str(p))), (card_path, lambda p: p.write_text(card.to_json()))):
+    for path, write in ((output, lambda p: program.save(str(p))), (card_path, lambda p: p.write_text(card.to_json(), encoding="utf-8"))):
         temporary = temporary_file(path, path.suffix)
         try:
             write(temporary)

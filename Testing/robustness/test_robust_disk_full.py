@@ -64,7 +64,7 @@ def test_training_onto_a_full_disk(tmp_path: Path, capsys) -> None:
     config = tmp_path / "tiny.yaml"
     config.write_text(f"model: pix2pix\ndata: {{root: {DATASET}, source: T1, target: T2, crop: [32, 32], cache: false}}\n"
                       "network: {generator: {name: unet_generator, args: {num_downs: 5, ngf: 8, norm: instance}}}\n"
-                      "train: {steps: 2, decay_start: 1, checkpoint_every: 1, validate_every: 100}\n")
+                      "train: {steps: 2, decay_start: 1, checkpoint_every: 1, validate_every: 100}\n", encoding="utf-8")
     with full_disk(tmp_path, kilobytes=256) as disk:
         code = train_main(["train", str(config), "--run-dir", str(disk / "run"), "--quiet"])
         assert code == 1
@@ -92,6 +92,6 @@ def test_stale_temporary_files_of_a_killed_write_are_removed(tmp_path: Path) -> 
     alive = tmp_path / f"{PARTIAL_PREFIX}1-out.nii.gz.abc.nii.gz"  # pid 1 always runs
     alive.write_bytes(b"")
     users = tmp_path / ".hidden-notes"
-    users.write_text("mine")
+    users.write_text("mine", encoding="utf-8")
     image_io.write_volume_atomic(sitk.GetImageFromArray(np.ones((2, 4, 4), np.float32)), tmp_path / "out.nii.gz")
     assert not dead.exists() and alive.exists() and users.exists()

@@ -23,10 +23,10 @@ def small_unet(tmp_path: Path, name: str = "unet"):
 
 def edit_card(package_dir: Path, text_change=None, **args) -> None:
     card_path = package_dir / "model.json"
-    card = json.loads(card_path.read_text())
+    card = json.loads(card_path.read_text(encoding="utf-8"))
     card["architecture"]["args"].update(args)
     text = json.dumps(card)
-    card_path.write_text(text_change(text) if text_change else text)
+    card_path.write_text(text_change(text) if text_change else text, encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -61,7 +61,7 @@ def test_non_finite_numbers_in_a_card_are_refused(tmp_path: Path, capsys, consta
     norm = {"method": "window", "min": -4000, "max": 4000}
     package = make_package(tmp_path / "p", normalization={"T1": norm, "T2": norm})
     card_path = package.path / "model.json"
-    card_path.write_text(card_path.read_text().replace('"max": 4000', f'"max": {constant}', 1))
+    card_path.write_text(card_path.read_text(encoding="utf-8").replace('"max": 4000', f'"max": {constant}', 1), encoding="utf-8")
     out = tmp_path / "o.nii.gz"
     assert main(["predict", "-m", str(package.path), "-i", str(REAL_T2), "-o", str(out)]) == 1
     assert "finite" in one_line_error(capsys.readouterr().err) and not out.exists()
@@ -95,7 +95,7 @@ def test_one_rule_finds_a_model_everywhere(tmp_path: Path, capsys, monkeypatch) 
 def test_install_refuses_symbolic_links(tmp_path: Path) -> None:
     package = small_unet(tmp_path, "linked")
     secret = tmp_path / "secret.txt"
-    secret.write_text("private key")
+    secret.write_text("private key", encoding="utf-8")
     (package.path / "notes.txt").symlink_to(secret)
     with pytest.raises(GANTranslateError, match="symbolic link"):
         install_model(str(package.path), models_folder=tmp_path / "models")

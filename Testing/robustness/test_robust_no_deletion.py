@@ -69,13 +69,13 @@ def test_an_existing_package_is_replaced_only_with_force(tmp_path: Path, capsys)
     assert main(["import-pix2pix", str(checkpoint), "-o", str(target), *IMPORT_ARGS, "--id", "other"]) == 1
     assert "--force" in capsys.readouterr().err and digest(target) == before
     assert main(["import-pix2pix", str(checkpoint), "-o", str(target), *IMPORT_ARGS, "--id", "other", "--force"]) == 0
-    assert '"id": "other"' in (target / "model.json").read_text()
+    assert '"id": "other"' in (target / "model.json").read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # nothing left beside it
 
 
 def test_force_never_replaces_a_folder_that_is_not_a_package(tmp_path: Path) -> None:
     victim = users_folder(tmp_path / "victim")
-    (victim / "model.json").write_text("{}")  # looks a little like a package, holds more than one
+    (victim / "model.json").write_text("{}", encoding="utf-8")  # looks a little like a package, holds more than one
     before = digest(victim)
     network = build_generator("identity", {})
     with pytest.raises(GANTranslateError, match="not a model package"):
@@ -85,10 +85,10 @@ def test_force_never_replaces_a_folder_that_is_not_a_package(tmp_path: Path) -> 
 
 def test_a_file_in_place_of_the_package_folder_is_left_alone(tmp_path: Path) -> None:
     target = tmp_path / "notes.txt"
-    target.write_text("keep me")
+    target.write_text("keep me", encoding="utf-8")
     with pytest.raises(GANTranslateError, match="not a folder"):
         save_package(target, make_package(tmp_path / "src").card, build_generator("identity", {}))
-    assert target.read_text() == "keep me"
+    assert target.read_text(encoding="utf-8") == "keep me"
 
 
 def test_an_empty_folder_is_used(tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ def prepare(shared: Path, out: Path, sessions: list[Session] = SESSIONS) -> dict
         write_session(out, session, images, mask)
         print(f"wrote {out / session.name} ({', '.join(images)})", flush=True)
     info = manifest(sessions, alignment)
-    (out / "dataset.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
 
 

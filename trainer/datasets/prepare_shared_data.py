@@ -121,7 +121,7 @@ def prepare(preset_name: str, shared: Path, out: Path, holdout_axis: str = "axia
         "holdout_axis": holdout_axis,
         "holdout_slices": [hold_lo, hold_hi],
     }
-    (out / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out} ({base}-training, {base}-holdout)")
 
 

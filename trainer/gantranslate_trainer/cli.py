@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import torch
 
 from GANTranslateLib.atomic_files import describe_write_error
+from GANTranslateLib.console_streams import tolerate_unencodable_text
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_package import check_package_target
 
@@ -27,6 +28,7 @@ from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    tolerate_unencodable_text()
     parser = argparse.ArgumentParser(prog="gantranslate-train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,11 +112,11 @@ def _degrade(args: argparse.Namespace) -> int:
         made = degrade(read_volume(subject.files[args.clean]), spec, seed=args.seed + index)
         write_volume_atomic(made, args.dataset / subject.name / f"{args.made}.nii.gz")
     manifest_path = args.dataset / "dataset.json"
-    manifest = json.loads(manifest_path.read_text())
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     if args.made not in manifest["domains"]:
         manifest["domains"].append(args.made)
     manifest.setdefault("degradations", {})[args.made] = {"from": args.clean, **spec, "seed": args.seed}
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.made} for every subject with {args.clean} in {args.dataset}")
     return 0
 
@@ -138,7 +140,7 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     if scores.get("step") == state["step"]:
         metrics = {"validation": scores, "checkpoint": path.name}
     if evaluation is not None:
-        metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text()))
+        metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text(encoding="utf-8")))
     profile = json.loads(state["input_profile"]) if "input_profile" in state else None  # runs of earlier versions have none
     synthetic, baselines = json.loads(state.get("synthetic", "[]")), json.loads(state.get("baselines", "{}"))
     card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)), profile,

@@ -129,7 +129,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
         if not path.is_file():
             raise GANTranslateError(f"config file not found: {path}")
         try:
-            loaded = yaml.safe_load(path.read_text()) or {}
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise GANTranslateError(f"{path} is not valid YAML ({str(error).splitlines()[0]})") from None
         if not isinstance(loaded, dict):
@@ -290,4 +290,4 @@ def _non_default(config: dict, defaults: dict) -> dict:
 
 
 def save_config(config: dict, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

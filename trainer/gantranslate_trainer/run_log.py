@@ -26,7 +26,7 @@ class RunLog:
     def scalars(self, step: int, values: dict[str, float], kind: str = "train") -> None:
         if not self.enabled:
             return
-        with self.path.open("a") as handle:
+        with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"step": step, "kind": kind, **values}) + "\n")
         if self.tensorboard is not None:
             for key, value in values.items():
