@@ -33,6 +33,7 @@ from GANTranslateLib.inference_options import InferenceOptions
 
 README_URL = "https://github.com/gantranslate/SlicerGANTranslate#readme"
 SETTINGS_PREFIX = "GANTranslate/"
+CT_WINDOW_CHOICES = ["brain", "bone"]  # the order of ctWindowSelector's items
 MODES = ["auto", "slice", "patch"]  # the order of the mode selector's items in the .ui
 AXES = ["", "axial", "coronal", "sagittal"]  # the axis selector's ('' : the model's own)
 
@@ -130,6 +131,8 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.deviceSelector.connect("currentIndexChanged(int)", self.onAdvancedChanged)
         self.ui.addModelButton.connect("clicked(bool)", self.onAddModel)
         self.ui.openModelsFolderButton.connect("clicked(bool)", self.onOpenModelsFolder)
+        self.ui.showInputButton.connect("toggled(bool)", self.logic.showInput)
+        self.ui.ctWindowSelector.connect("currentIndexChanged(int)", self.onCtWindowChanged)
 
         self.populateDevices()
         self.refreshModels()
@@ -322,7 +325,11 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self.ui.statusLabel.text += " " + _("Warning: {warnings}").format(warnings=warnings)
         self.finishRun()
 
+    def onCtWindowChanged(self, index: int) -> None:
+        self.logic.setCtWindow(CT_WINDOW_CHOICES[index])
+
     def finishRun(self) -> None:
+        self.ui.showInputButton.checked = False  # a new result is shown alone
         self.ui.progressBar.visible = False
         self.updateApplyButton()
 
@@ -377,6 +384,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         self._process = None  # the running BackgroundProcess
         self._timer = None  # polls it while the GUI runs
         self._run = None
+        self._shown = None  # (output node, target) of the last result shown
+        self.ctWindow = "brain"  # of synthetic CT results: a key of mrml_volume.CT_WINDOWS
 
     def getParameterNode(self):
         return GANTranslateParameterNode(super().getParameterNode())
@@ -618,10 +627,23 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
     def showResult(self, inputNode, outputNode, target: str) -> None:
         from GANTranslateLib import mrml_volume
 
-        mrml_volume.set_display(outputNode, target)  # a brain window for (head) CT, automatic for MR
+        self._shown = (outputNode, target)
+        mrml_volume.set_display(outputNode, target, self.ctWindow)  # brain window for (head) CT unless bone chosen
         # the result alone; the input is the foreground layer at opacity 0, one slider away in each slice view
         slicer.util.setSliceViewerLayers(background=outputNode, foreground=inputNode, foregroundOpacity=0.0)
         slicer.util.resetSliceViews()
+
+    def showInput(self, shown: bool) -> None:
+        """The input over the result (foreground opacity 1), or the result alone (0)."""
+        slicer.util.setSliceViewerLayers(foregroundOpacity=1.0 if shown else 0.0)
+
+    def setCtWindow(self, name: str) -> None:
+        """Brain or bone window for synthetic CT: this result's, and the next ones'."""
+        from GANTranslateLib import mrml_volume
+
+        self.ctWindow = name
+        if self._shown is not None and slicer.mrmlScene.IsNodePresent(self._shown[0]):
+            mrml_volume.set_display(*self._shown, name)
 
     def cancel(self) -> None:
         """End the background process and everything it started; nothing is added to the scene."""

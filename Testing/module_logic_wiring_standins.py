@@ -86,6 +86,9 @@ def main(package_dir: str, volume_file: str) -> None:
     output = logic.process(node, None, find_package(package_dir), "T1", "T2", InferenceOptions(device="cpu", disagreement=True), wait=True,
                            onProgress=lambda fraction, stage: progress.append(fraction))
     disagreement = scene.GetNodeByID(output.GetAttribute("GANTranslate.DisagreementMap"))
+    logic.showInput(True)  # the "Show input" button, pressed and released
+    logic.showInput(False)
+    logic.setCtWindow("bone")  # an MR result keeps its automatic window
     print(json.dumps({
         "bad_direction_error": failed, "scene_unchanged_after_failure": unchanged,
         "name": output.GetName(), "model": output.GetAttribute("GANTranslate.ModelId"),
@@ -94,6 +97,7 @@ def main(package_dir: str, volume_file: str) -> None:
         "progress_monotone": progress == sorted(progress) and progress[-1] == 1.0,
         "disagreement_name": disagreement.GetName(),
         "disagreement_same_grid": disagreement.GetImageData().GetDimensions() == node.GetImageData().GetDimensions(),
+        "mr_window_automatic": bool(output.GetDisplayNode().GetAutoWindowLevel()),
         "layers": [{k: v.GetName() if hasattr(v, "GetName") else v for k, v in c.items()} for c in calls["setSliceViewerLayers"]],
     }))
 

@@ -5,7 +5,9 @@ builds the base class the .ui declares for them; the layout, labels and tooltips
 """
 from __future__ import annotations
 
+import json
 import os
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,16 +48,26 @@ def fill_like_slicer(panel) -> None:
     combo("modelSelector", "T1 → T2 (pix2pix, axial 2D)")
     combo("outputSelector", "Create new volume")
     combo("deviceSelector", "Auto (GPU if available)", "CPU (slow)")
-    panel.findChild(QLabel, "modelCardLabel").setText(
-        "<b>T1 → T2 (pix2pix, axial 2D)</b> (t1-to-t2-pix2pix-2d 1.0.0)<br>Task: translation; 2D<br>"
-        "Trained on: TCGA-FG-6692 (TCIA TCGA-LGG), axial slices 70-89 held out<br>"
-        "Licence: CC-BY-4.0<br><i>Research use only; not for clinical decisions.</i>")
+    panel.findChild(QLabel, "modelCardLabel").setText(model_description())
     for box in panel.findChildren(QGroupBox):
         box.setTitle(box.property("text") or box.objectName())
     apply = panel.findChild(QPushButton, "applyButton")
     apply.setEnabled(True)
     panel.findChild(QLabel, "statusLabel").setText("Done: TCGA-FG-6692 T1 → T2 (4.1 s).")
     panel.resize(420, 640)
+
+
+def model_description(model_id: str = "t1-to-t2-pix2pix-2d") -> str:
+    """The first lines the module's model description shows (GANTranslateLogic.describeModel), from the bundled card."""
+    sys.path.insert(0, str(REPO / "GANTranslate"))
+    from GANTranslateLib.cli_models import metric_lines
+
+    card = json.loads((REPO / "GANTranslate" / "Resources" / "Models" / model_id / "model.json").read_text(encoding="utf-8"))
+    held_out = "<br>".join(line.removeprefix("held out:").strip() for line in metric_lines(card["metrics"]))
+    trained_on = card["training_data"].split(":")[0]
+    return (f"<b>{card['name']}</b> ({card['id']} {card['version']})<br>Task: {card['task']}; {card['mode'].upper()}<br>"
+            f"Trained on: {trained_on} (…)<br>Held out: {held_out}<br>Licence: {card['license']}<br>"
+            "<i>Research use only; not for clinical decisions.</i>")
 
 
 def screenshot(path: Path) -> Path:

@@ -24,4 +24,6 @@ def test_logic_runs_the_engine_and_imports_into_a_real_scene(tmp_path: Path) -> 
     assert report["name"] == "T1 sample → T2" and report["model"] == "identity-wiring"
     assert report["same_geometry"] and report["dimensions_equal"] and report["progress_monotone"]
     assert report["disagreement_name"] == "T1 sample → T2 disagreement (T2 units)" and report["disagreement_same_grid"]
-    assert report["layers"] == [{"background": "T1 sample → T2", "foreground": "T1 sample", "foregroundOpacity": 0.0}]
+    assert report["layers"] == [{"background": "T1 sample → T2", "foreground": "T1 sample", "foregroundOpacity": 0.0},
+                                {"foregroundOpacity": 1.0}, {"foregroundOpacity": 0.0}]
+    assert report["mr_window_automatic"]

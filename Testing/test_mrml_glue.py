@@ -80,7 +80,9 @@ def test_ct_target_gets_a_ct_window_and_mr_auto(scene) -> None:
     mrml_volume.set_display(ct, "CT")
     display = ct.GetDisplayNode()
     assert not display.GetAutoWindowLevel()
-    assert (display.GetWindow(), display.GetLevel()) == mrml_volume.CT_WINDOW_LEVEL
+    assert (display.GetWindow(), display.GetLevel()) == mrml_volume.CT_WINDOW_LEVEL == (80.0, 40.0)  # brain
+    mrml_volume.set_display(ct, "CT", "bone")
+    assert (display.GetWindow(), display.GetLevel()) == (2000.0, 400.0)
     mr = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T2")
     mrml_volume.set_display(mr, "T2")
     assert mr.GetDisplayNode().GetAutoWindowLevel()

@@ -10,8 +10,9 @@ from slicer import vtkMRMLSubjectHierarchyNode, vtkMRMLVolumeArchetypeStorageNod
 from .model_card import is_ct_domain
 
 ATTRIBUTE_PREFIX = "GANTranslate."
-CT_WINDOW_LEVEL = (80.0, 40.0)  # brain (window 80 HU, level 40): the bundled CT models are of the head
-BONE_WINDOW_LEVEL = (2000.0, 400.0)
+# (window, level) in HU. Brain first, the default: the bundled CT models are of the head.
+CT_WINDOWS = {"brain": (80.0, 40.0), "bone": (2000.0, 400.0)}
+CT_WINDOW_LEVEL = CT_WINDOWS["brain"]
 DISAGREEMENT_COLORS = "vtkMRMLColorTableNodeFileViridis.txt"  # perceptual, and never mistaken for grey anatomy
 
 
@@ -73,15 +74,15 @@ def record_provenance(node, **facts) -> None:
         node.SetAttribute(ATTRIBUTE_PREFIX + key, str(value))
 
 
-def set_display(node, target: str, ct_window_level: Optional[tuple[float, float]] = None) -> None:
-    """Grey display; a CT window for CT targets (explicit window/level), automatic otherwise."""
+def set_display(node, target: str, ct_window: str = "brain") -> None:
+    """Grey display; for CT targets a named CT window (CT_WINDOWS), automatic otherwise."""
     if node.GetDisplayNode() is None:
         node.CreateDefaultDisplayNodes()
     display = node.GetDisplayNode()
     if display is None:
         return
     if is_ct_domain(target):
-        window, level = ct_window_level or CT_WINDOW_LEVEL
+        window, level = CT_WINDOWS[ct_window]
         display.AutoWindowLevelOff()
         display.SetWindowLevel(window, level)
     else:
