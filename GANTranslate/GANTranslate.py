@@ -131,6 +131,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.deviceSelector.connect("currentIndexChanged(int)", self.onAdvancedChanged)
         self.ui.addModelButton.connect("clicked(bool)", self.onAddModel)
         self.ui.openModelsFolderButton.connect("clicked(bool)", self.onOpenModelsFolder)
+        self.ui.installFromCatalogButton.connect("clicked(bool)", self.onInstallFromCatalog)
         self.ui.showInputButton.connect("toggled(bool)", self.logic.showInput)
         self.ui.ctWindowSelector.connect("currentIndexChanged(int)", self.onCtWindowChanged)
 
@@ -343,6 +344,23 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.restoreChoices()
             self.ui.statusLabel.text = _("Added model {name}.").format(name=name)
 
+    def onInstallFromCatalog(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Could not read the model catalog."), waitCursor=True):
+            entries = self.logic.installableCatalogModels()
+        if not entries:
+            self.ui.statusLabel.text = _("The catalog lists no model that is not installed already.")
+            return
+        labels = [f"{entry.id} {entry.version}: {entry.description}" for entry in entries]
+        label = qt.QInputDialog.getItem(slicer.util.mainWindow(), _("Install a model"),
+                                        _("Model (downloaded and checked against its sha256):"), labels, 0, False)
+        if label not in labels:  # cancelled
+            return
+        with slicer.util.tryWithErrorDisplay(_("The model could not be installed."), waitCursor=True):
+            name = self.logic.addModelPackage(entries[labels.index(label)].id)
+            self.refreshModels()
+            self.restoreChoices()
+            self.ui.statusLabel.text = _("Installed model {name}.").format(name=name)
+
     def onOpenModelsFolder(self) -> None:
         folder = self.logic.userModelsFolder()
         os.makedirs(folder, exist_ok=True)
@@ -428,6 +446,13 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         from GANTranslateLib.model_install import install_model
 
         return install_model(source, sha256, self.userModelsFolder())
+
+    def installableCatalogModels(self) -> list:
+        """Published models (GANTranslate/Resources/model_catalog.json) not installed at their version."""
+        from GANTranslateLib.model_catalog import installable_entries
+
+        packages, _problem = self.installedModels()
+        return installable_entries({package.card.id: package.card.version for package in packages})
 
     def devices(self) -> list:
         """Each CUDA GPU by name when torch is already importable (never installs), and the CPU."""

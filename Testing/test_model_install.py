@@ -1,4 +1,5 @@
 """Installing model packages: from folders, zips and (file://) URLs, sha256-verified, safely unpacked."""
+import json
 import zipfile
 from pathlib import Path
 
@@ -55,8 +56,6 @@ def test_cli_install(tmp_path: Path, monkeypatch, capsys) -> None:
 
 
 def test_a_catalog_model_installs_by_id_with_the_catalogs_checksum(tmp_path: Path) -> None:
-    import json
-
     package = make_package(tmp_path / "src" / "published-model", id="published-model")
     archive = zipped(package.path, tmp_path / "published.zip")
     catalog = tmp_path / "catalog.json"
@@ -83,3 +82,17 @@ def test_the_shipped_catalog_lists_every_bundled_model() -> None:
 
     bundled = {(p.card.id, p.card.version) for p in list_packages([BUNDLED_MODELS])}
     assert {(e.id, e.version) for e in load_catalog() if e.bundled} == bundled
+
+
+def test_the_catalog_offers_only_published_models_not_installed_at_their_version(tmp_path: Path) -> None:
+    from GANTranslateLib.model_catalog import installable_entries
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"models": [
+        {"id": "bundled-one", "version": "1.0.0"},
+        {"id": "new-model", "version": "1.0.0", "url": "https://example.org/new.zip", "sha256": "a" * 64},
+        {"id": "updated-model", "version": "2.0.0", "url": "https://example.org/up.zip", "sha256": "b" * 64},
+        {"id": "current-model", "version": "1.0.0", "url": "https://example.org/cur.zip", "sha256": "c" * 64}]}),
+        encoding="utf-8")
+    installed = {"bundled-one": "1.0.0", "updated-model": "1.0.0", "current-model": "1.0.0"}
+    assert [e.id for e in installable_entries(installed, catalog)] == ["new-model", "updated-model"]

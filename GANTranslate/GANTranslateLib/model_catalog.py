@@ -47,3 +47,8 @@ def load_catalog(path: Path = CATALOG) -> list[CatalogEntry]:
 
 def find_entry(model_id: str, path: Path = CATALOG) -> Optional[CatalogEntry]:
     return next((entry for entry in load_catalog(path) if entry.id == model_id), None)
+
+
+def installable_entries(installed: dict[str, str], path: Path = CATALOG) -> list[CatalogEntry]:
+    """Published models not installed yet, or installed at another version (``installed``: id -> version)."""
+    return [entry for entry in load_catalog(path) if not entry.bundled and installed.get(entry.id) != entry.version]
