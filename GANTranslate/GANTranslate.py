@@ -400,6 +400,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
     def __init__(self) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
         self._process = None  # the running BackgroundProcess
+        # how a run starts: (command, env) -> a TranslationProcess; tests inject a scripted fake
+        self.startProcess = BackgroundProcess
         self._timer = None  # polls it while the GUI runs
         self._run = None
         self._shown = None  # (output node, target) of the last result shown
@@ -552,7 +554,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         return None
 
     def _runBlocking(self, command, env):
-        self._process = BackgroundProcess(command, env)
+        self._process = self.startProcess(command, env)
         exitCode = None
         while exitCode is None:
             exitCode = self._pump()
@@ -563,7 +565,7 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
     def _startBackground(self, command, env) -> None:
         """The engine in a child process (BackgroundProcess: its own process group, so Cancel ends the launcher
         and the Python it starts), polled from a timer so the GUI stays responsive."""
-        self._process = BackgroundProcess(command, env)
+        self._process = self.startProcess(command, env)
         self._timer = qt.QTimer()
         self._timer.setInterval(100)
         self._timer.connect("timeout()", self._onTimer)
