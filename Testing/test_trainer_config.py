@@ -31,6 +31,8 @@ def test_overrides_are_typed_yaml() -> None:
     ("data.crop=[32]", "data.crop needs 2 sizes"),
     ("loss.gan=wasserstein", "loss.gan must be one of"),
     ("train.steps=0", "train.steps must be a positive integer"),
+    ("data.normalization={method: minmax}", "data.normalization.method must be one of percentile, zscore, histogram, window"),
+    ("data.normalization_by_domain={CT: {method: window}}", "data.normalization_by_domain.CT is a window and needs min and max"),
 ])
 def test_invalid_values(override: str, message: str) -> None:
     with pytest.raises(GANTranslateError, match=message):
@@ -48,6 +50,19 @@ def test_invalid_values(override: str, message: str) -> None:
 def test_invalid_directions(model: str, override: str, message: str) -> None:
     with pytest.raises(GANTranslateError, match=message):
         tiny_config(model, override)
+
+
+@pytest.mark.parametrize("given, filled", [
+    ({"method": "zscore"}, {"method": "zscore", "clip": 5.0, "mask": "nonzero"}),
+    ({"method": "zscore", "mask": "otsu", "clip": 3}, {"method": "zscore", "clip": 3, "mask": "otsu"}),
+    ({"method": "percentile", "high": 99}, {"method": "percentile", "high": 99, "mask": "nonzero", "fixed_low": 0}),
+    ({"method": "percentile", "low": 1}, {"method": "percentile", "low": 1, "high": 99.5, "mask": "nonzero"}),
+    ({"method": "histogram"}, {"method": "histogram", "mask": "nonzero"}),
+])
+def test_a_normalisation_method_gets_its_defaults(given: dict, filled: dict) -> None:
+    """A config naming only the method trains (a z-score without its clip used to end in a KeyError)."""
+    text = "{" + ", ".join(f"{k}: {v}" for k, v in given.items()) + "}"
+    assert tiny_config("pix2pix", f"data.normalization={text}")["data"]["normalization"] == filled
 
 
 @pytest.mark.parametrize("config", sorted((REPO / "trainer" / "configs").glob("*.yaml")), ids=lambda p: p.name)

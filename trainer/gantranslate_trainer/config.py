@@ -146,8 +146,37 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict[str,
             config["data"]["root"] = str((path.parent / root).resolve())
     for item in overrides:
         apply_override(config, item)
+    complete_normalizations(config)
     check(config)
     return config
+
+
+# What each normalisation method takes when a config leaves it out (a window has no sensible default).
+NORMALIZATION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "percentile": {"high": 99.5, "mask": "nonzero"},
+    "zscore": {"clip": 5.0, "mask": "nonzero"},
+    "histogram": {"mask": "nonzero"},
+    "window": {},
+}
+
+
+def complete_normalizations(config: dict) -> None:
+    """data.normalization and each data.normalization_by_domain entry, with their method's defaults filled
+    in; an unknown method, or a window without its bounds, is a one-line error."""
+    data = config["data"]
+    specs = {"data.normalization": data["normalization"],
+             **{f"data.normalization_by_domain.{d}": spec for d, spec in (data["normalization_by_domain"] or {}).items()}}
+    for name, spec in specs.items():
+        method = spec.get("method") if isinstance(spec, dict) else None
+        if method not in NORMALIZATION_DEFAULTS:
+            raise GANTranslateError(f"config: {name}.method must be one of {', '.join(NORMALIZATION_DEFAULTS)}, not {method!r}")
+        if method == "window" and not ("min" in spec and "max" in spec):
+            raise GANTranslateError(f"config: {name} is a window and needs min and max, e.g. {{method: window, min: -1024, max: 3000}}")
+        filled = {**NORMALIZATION_DEFAULTS[method], **spec}
+        if method == "percentile" and "low" not in spec:
+            filled.setdefault("fixed_low", 0)
+        spec.clear()
+        spec.update(filled)
 
 
 def merge(base: dict, update: dict, prefix: str) -> None:
