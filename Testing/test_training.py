@@ -23,6 +23,7 @@ from gantranslate_trainer.training import resolve_run, train
 from gantranslate_trainer.validation import validation_directions
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib.model_registry import find_package
+from GANTranslateLib.inference_options import InferenceOptions
 from GANTranslateLib.translation import translate_image
 
 HOLDOUT = DATASET / "TCGA-FG-6692-holdout"
@@ -79,6 +80,23 @@ def test_a_unified_model_learns_and_ships_only_its_chosen_directions(tmp_path: P
     train(config, tmp_path / "run", quiet=True)
     card = export_run(tmp_path / "run", tmp_path / "model").card
     assert [list(d) for d in card.directions] == chosen and card.domains == domains
+
+
+def test_a_unified_model_ships_the_directions_export_names(tmp_path: Path) -> None:
+    """export.directions: the package offers those chosen (e.g. on inner validation) of the ones it learned."""
+    config = tiny_config("unified", "data.directions=[[T1, T2], [T1, FLAIR], [T2, T1]]",
+                         "export.directions=[[T1, T2], [T2, T1]]", steps=2)
+    train(config, tmp_path / "run", quiet=True)
+    card = export_run(tmp_path / "run", tmp_path / "model").card
+    assert [list(d) for d in card.directions] == [["T1", "T2"], ["T2", "T1"]]
+    assert set(card.data["baseline_tables"]) == {"T1->T2", "T2->T1"}
+    with pytest.raises(GANTranslateError, match="does not translate T1->FLAIR"):
+        translate_image(sitk.ReadImage(str(HOLDOUT / "T1.nii.gz")), find_package(str(tmp_path / "model")), "T1", "FLAIR",
+                        InferenceOptions(compile="never"))
+    with pytest.raises(GANTranslateError, match=r"export.directions: \['FLAIR', 'T1'\] is not a direction the model learns"):
+        tiny_config("unified", "data.directions=[[T1, T2]]", "export.directions=[[FLAIR, T1]]")
+    with pytest.raises(GANTranslateError, match="export.directions is for the unified model"):
+        tiny_config("pix2pix", "export.directions=[[T1, T2]]")
 
 
 @pytest.mark.parametrize("gan", ["vanilla", "hinge", "wgan-gp"])

@@ -22,7 +22,7 @@ from GANTranslateLib.model_package import check_package_target
 
 from .checkpoint import load_checkpoint
 from .config import load_config
-from .export import build_card, directions, export_package
+from .export import build_card, export_package, shipped_directions
 from .models import build_model
 from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
 
@@ -142,8 +142,10 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text(encoding="utf-8")))
     profile = json.loads(state["input_profile"]) if "input_profile" in state else None  # runs of earlier versions have none
+    shipped = shipped_directions(config)
     synthetic, baselines = json.loads(state.get("synthetic", "[]")), json.loads(state.get("baselines", "{}"))
-    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(directions(config)), profile,
+    baselines = {key: table for key, table in baselines.items() if key.split("->") in shipped}
+    card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(shipped), profile,
                       synthetic, baselines)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 

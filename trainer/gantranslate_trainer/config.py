@@ -93,6 +93,9 @@ DEFAULTS: dict[str, Any] = {
         "training_data": "",
         "intended_use": "Research use only; not for clinical decisions.",
         "reproduce": "",
+        # unified: the directions the package offers (default: every one it learns), e.g. those that beat the
+        # look-up-table baseline on inner validation
+        "directions": None,
     },
 }
 
@@ -266,6 +269,22 @@ def check(config: dict) -> None:
         if key != "gan" and (not _is_number(value) or value < 0):
             fail(f"loss.{key} is a weight: a number of at least 0, not {value!r}")
     _check_generator(config, fail)
+    _check_shipped_directions(config, fail)
+
+
+def _check_shipped_directions(config: dict, fail) -> None:
+    shipped = config["export"]["directions"]
+    if shipped is None:
+        return
+    if config["model"] != "unified":
+        fail("export.directions is for the unified model; pix2pix and CycleGAN ship the one direction they learn")
+    domains = config["data"]["domains"] or []
+    learned = config["data"]["directions"] or [[s, t] for s in domains for t in domains if s != t]
+    if not isinstance(shipped, list) or not shipped:
+        fail("export.directions lists [source, target] pairs, or is null for every direction the model learns")
+    for pair in shipped:
+        if not isinstance(pair, list) or [str(p) for p in pair] not in [[str(p) for p in d] for d in learned]:
+            fail(f"export.directions: {pair!r} is not a direction the model learns (data.directions)")
 
 
 def _check_generator(config: dict, fail) -> None:

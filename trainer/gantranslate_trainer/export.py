@@ -27,6 +27,12 @@ def directions(config: dict) -> list[list[str]]:
     return [domains]
 
 
+def shipped_directions(config: dict) -> list[list[str]]:
+    """The directions the package offers: export.directions (unified), else every one the run learns."""
+    chosen = config["export"].get("directions")
+    return [list(d) for d in chosen] if chosen else directions(config)
+
+
 def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None,
                prior: dict[str, list[float]] | None = None, profile: dict[str, Any] | None = None,
                synthetic: list[dict[str, str]] | None = None, baselines: dict[str, list[float]] | None = None) -> ModelCard:
@@ -49,7 +55,7 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         "name": export["name"] or f"{' / '.join(domains)} {config['model']} ({data['dims']}D)",
         "task": export["task"],
         "domains": domains,
-        "directions": directions(config),
+        "directions": shipped_directions(config),
         "conditioning": "target_domain" if conditional else "none",
         "architecture": {"name": config["network"]["generator"]["name"], "args": args,
                          **({"residual": residual} if (residual := config["network"]["generator"]["residual"]) else {})},

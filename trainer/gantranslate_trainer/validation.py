@@ -17,7 +17,7 @@ from GANTranslateLib.translation import InferenceOptions, translate_image
 
 from GANTranslateLib.dataset_folder import Subject
 
-from .export import directions
+from .export import shipped_directions
 
 
 def validation_directions(config: dict, domains: list[str]) -> list[tuple[str, str]]:
@@ -25,8 +25,8 @@ def validation_directions(config: dict, domains: list[str]) -> list[tuple[str, s
     if chosen:
         return [tuple(d) for d in chosen]
     if config["model"] == "unified":
-        if config["data"]["directions"]:  # what the model learns and ships
-            return [tuple(d) for d in directions(config)]
+        if config["export"]["directions"] or config["data"]["directions"]:  # what the model ships
+            return [tuple(d) for d in shipped_directions(config)]
         return [(domains[0], d) for d in domains[1:]]
     return [(domains[0], domains[1])]
 
