@@ -93,3 +93,22 @@ def test_an_identity_model_with_histogram_normalisation_maps_source_landmarks_on
     inside = volume > 0
     np.testing.assert_allclose(np.percentile(out[inside], PERCENTILES), t2["reference"], rtol=0.02)
     assert np.all(out[~inside] == 0)  # zero background stays background
+
+
+def test_the_trainer_learns_landmarks_from_the_files_themselves() -> None:
+    """Each training file read whole: reading through a view of a temporary image once gave landmarks made of
+    freed memory (a FLAIR reference of 1e30 shipped in a card)."""
+    from gantranslate_trainer.preprocessing import learn_histogram_landmarks
+    from GANTranslateLib.dataset_folder import read_dataset
+    from trainer_helpers import DATASET, tiny_config
+
+    config = tiny_config("unified", "data.normalization={method: histogram, mask: otsu}")
+    subjects = read_dataset(DATASET).training
+    domains = ["T1", "T2", "FLAIR", "T1c"]
+    learn_histogram_landmarks(config, subjects, domains)
+    for domain in domains:
+        spec = config["data"]["normalization_by_domain"][domain]
+        volumes = [sitk.GetArrayFromImage(sitk.ReadImage(str(s.files[domain]))) for s in subjects if domain in s.files]
+        expected = intensity.learn_landmarks([intensity.foreground_values(v, spec) for v in volumes], spec["percentiles"])
+        assert np.allclose(spec["landmarks"], expected[0]) and np.allclose(spec["reference"], expected[1]), domain
+        assert max(v.max() for v in volumes) >= spec["reference"][-1] > spec["reference"][0] >= 0, domain

@@ -187,7 +187,8 @@ def learn_histogram_landmarks(config: dict, subjects: list[Subject], domains: li
         if spec["method"] != "histogram" or "landmarks" in spec:
             continue
         spec.setdefault("percentiles", list(HISTOGRAM_PERCENTILES))
-        foregrounds = [intensity.foreground_values(sitk.GetArrayViewFromImage(read_volume(s.files[domain])), spec)
+        # a copy, not a view: a view of a temporary image reads freed memory (garbage landmarks, or an error)
+        foregrounds = [intensity.foreground_values(sitk.GetArrayFromImage(read_volume(s.files[domain])), spec)
                        for s in subjects if domain in s.files]
         if not foregrounds:
             raise GANTranslateError(f"no training subject has a {domain} file to learn its histogram landmarks from")
