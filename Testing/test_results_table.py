@@ -8,16 +8,23 @@ sys.path.insert(0, str(REPO / "trainer"))
 import results_table  # noqa: E402
 
 
-def test_readme_table_is_generated_from_the_bundled_cards() -> None:
+def readme_block(start: str, end: str) -> str:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = readme[readme.index(results_table.START) + len(results_table.START) : readme.index(results_table.END)]
-    assert block.strip() == results_table.table().strip(), "run: python trainer/results_table.py --readme"
+    return readme[readme.index(start) + len(start) : readme.index(end)].strip()
+
+
+def test_readme_table_is_generated_from_the_bundled_cards() -> None:
+    assert readme_block(results_table.START, results_table.END) == results_table.table().strip(), \
+        "run: python trainer/results_table.py --readme"
 
 
 def test_readme_fast_mode_table_is_generated_from_the_bundled_cards() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    start, end = results_table.FAST_START, results_table.FAST_END
-    assert readme[readme.index(start) + len(start) : readme.index(end)].strip() == results_table.fast_mode_table().strip(), \
+    assert readme_block(results_table.FAST_START, results_table.FAST_END) == results_table.fast_mode_table().strip(), \
+        "run: python trainer/results_table.py --readme"
+
+
+def test_readme_patient_table_is_generated_from_the_bundled_cards() -> None:
+    assert readme_block(results_table.PATIENT_START, results_table.PATIENT_END) == results_table.patient_table().strip(), \
         "run: python trainer/results_table.py --readme"
 
 
@@ -47,3 +54,12 @@ def test_every_bundled_direction_was_scored_by_the_current_evaluator() -> None:
             assert set(summary["slices_won"]) == rivals, (card["id"], direction)
             for count in summary["slices_won"].values():
                 assert 0 <= count["won"] <= count["of"] and count["of"] > 0, (card["id"], direction)
+
+
+def test_the_patient_table_has_a_row_per_held_out_patient_and_direction() -> None:
+    rows = [line for line in results_table.patient_table().splitlines() if line.startswith("| `")]
+    for card in filter(results_table.by_patient, results_table.cards()):
+        for direction, summary in card["metrics"]["held_out_evaluation"].items():
+            shown = direction.replace("->", " → ")
+            for subject in summary["per_subject"]:
+                assert any(f"`{card['id']}` | {shown} | {subject} |" in row for row in rows), (card["id"], direction, subject)
