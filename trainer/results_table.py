@@ -65,13 +65,13 @@ def patient_table() -> str:
                         f"{m['ssim']['mean']:.3f} ± {m['ssim']['sd']:.3f} | {fmt(m, 'baseline_ssim', 3)} |")
     notes = [
         "",
-        "Held-out patients, never seen in training (whole patients, both of any sessions): TCGA-FG-6692 (TCIA "
+        "Held-out patients, never seen in training (whole patients: no session of theirs is trained on; of longitudinal patient 04, session 1 is scored): TCGA-FG-6692 (TCIA "
         "TCGA-LGG: another site than all training data, skull-stripped), Ljubljana 3D MS patient 07 (skull-stripped, "
         "MNI space) and Ljubljana longitudinal patient 04 (a raw clinical scan with the skull). Scored inside the "
         "brain mask (head mask for the raw scan), each volume divided by its own 99.5th percentile there first (MR "
         "has no intensity unit), PSNR with the real image's range as peak. The LUT baseline maps each source "
         "intensity to the mean target intensity seen for it in the training subjects, in the model's normalised "
-        "units. Each model is its last training step; its settings were chosen on training subjects (the inner "
+        "units. *Slices won* (in the prose): held-out axial slices on which the model's masked error is below the LUT's. Each model is its last training step; its settings were chosen on training subjects (the inner "
         "split), never on these patients. Reproduce with `bash trainer/train_bundled_models.sh`.",
     ]
     return "\n".join(rows + notes)
