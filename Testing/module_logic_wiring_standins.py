@@ -111,18 +111,25 @@ def install_standins() -> None:
     slicer.mrmlScene = vtkMRMLScene()
 
 
-def main(package_dir: str, volume_file: str) -> None:
+def module_with_sample(volume_file: str):
+    """The module under test, imported over the stand-ins, and a real volume node read from ``volume_file``."""
     install_standins()
     sys.path.insert(0, str(REPO / "GANTranslate"))
     import GANTranslate  # noqa: the module under test
+
+    node = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T1 sample")
+    storage = vtkMRMLVolumeArchetypeStorageNode()
+    storage.SetFileName(volume_file)
+    assert storage.ReadData(node)
+    return GANTranslate, node
+
+
+def main(package_dir: str, volume_file: str) -> None:
+    GANTranslate, node = module_with_sample(volume_file)
     from GANTranslateLib.inference_options import InferenceOptions
     from GANTranslateLib.model_registry import find_package
 
     scene = slicer.mrmlScene
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T1 sample")
-    storage = vtkMRMLVolumeArchetypeStorageNode()
-    storage.SetFileName(volume_file)
-    assert storage.ReadData(node)
     logic = GANTranslate.GANTranslateLogic()
     logic.pythonExecutable = lambda: sys.executable  # PythonSlicer's stand-in: this interpreter
     progress = []
@@ -156,17 +163,11 @@ def background(package_dir: str, volume_file: str) -> None:
     """The path the GUI takes (process(wait=False), a timer polling the process), with scripted processes:
     progress and warnings reach the callbacks, a failure is one message and leaves the scene as it was, Cancel
     ends the process and calls nothing back, and success adds the node."""
-    install_standins()
-    sys.path.insert(0, str(REPO / "GANTranslate"))
-    import GANTranslate  # noqa: the module under test
+    GANTranslate, node = module_with_sample(volume_file)
     from GANTranslateLib.inference_options import InferenceOptions
     from GANTranslateLib.model_registry import find_package
 
     scene = slicer.mrmlScene
-    node = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "T1 sample")
-    storage = vtkMRMLVolumeArchetypeStorageNode()
-    storage.SetFileName(volume_file)
-    assert storage.ReadData(node)
     logic = GANTranslate.GANTranslateLogic()
     package = find_package(package_dir)
     report = {}
