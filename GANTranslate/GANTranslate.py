@@ -134,6 +134,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.installFromCatalogButton.connect("clicked(bool)", self.onInstallFromCatalog)
         self.ui.showInputButton.connect("toggled(bool)", self.logic.showInput)
         self.ui.ctWindowSelector.connect("currentIndexChanged(int)", self.onCtWindowChanged)
+        self.ui.exportDicomButton.connect("clicked(bool)", self.onExportDicom)
 
         self.populateDevices()
         self.refreshModels()
@@ -150,7 +151,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
             self._parameterNodeGuiTag = None
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateApplyButton)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateButtons)
 
     def onSceneStartClose(self, caller, event) -> None:
         self.logic.cancel()
@@ -170,13 +171,13 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def setParameterNode(self, inputParameterNode) -> None:
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateApplyButton)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateButtons)
         self._parameterNode = inputParameterNode
         if self._parameterNode:
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
-            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateApplyButton)
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateButtons)
             self.restoreChoices()
-            self.updateApplyButton()
+            self.updateButtons()
 
     # --- choices that depend on the installed models ----------------------------------------
     def refreshModels(self) -> None:
@@ -239,7 +240,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.modelCardLabel.text = self.logic.describeModel(model) if model else ""
         if self._parameterNode:
             self._parameterNode.modelId = model.card.id if model else ""
-        self.updateApplyButton()
+        self.updateButtons()
 
     def onAdvancedChanged(self, _index=None) -> None:
         if not self._parameterNode:
@@ -259,7 +260,9 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.fillCombo(self.ui.deviceSelector, [d for d, _label in devices], [label for _d, label in devices])
 
     # --- actions ------------------------------------------------------------------------------
-    def updateApplyButton(self, caller=None, event=None) -> None:
+    def updateButtons(self, caller=None, event=None) -> None:
+        """Apply (or Cancel while running) and Export, from the parameter node and the run's state."""
+        self.ui.exportDicomButton.enabled = not self.logic.isRunning() and self.logic.lastResult() is not None
         if self.logic.isRunning():
             self.ui.applyButton.text, self.ui.applyButton.enabled = _("Cancel"), True
             self.ui.applyButton.toolTip = _("Stop the translation; the scene is left unchanged.")
@@ -300,10 +303,11 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                     p.inputVolume, p.outputVolume, self.selectedModel(), p.sourceDomain, p.targetDomain, optionsFrom(p),
                     wait=False, onProgress=self.onProgress, onLog=self.onLog, onFinished=self.onFinished,
                 )
-            except Exception:  # nothing started (a bad option, a process that cannot start): back to Apply
+            except Exception as error:  # nothing started (a bad option, a process that cannot start): back to Apply
+                self.ui.statusLabel.text = _("Not started: {error}").format(error=error)
                 self.finishRun()
                 raise
-            self.updateApplyButton()
+            self.updateButtons()
 
     def onProgress(self, fraction: float, stage: str) -> None:
         self.ui.progressBar.value = int(100 * fraction)
@@ -332,7 +336,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def finishRun(self) -> None:
         self.ui.showInputButton.checked = False  # a new result is shown alone
         self.ui.progressBar.visible = False
-        self.updateApplyButton()
+        self.updateButtons()
 
     def onAddModel(self) -> None:
         folder = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(), _("Choose a model package folder"))
@@ -360,6 +364,19 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.refreshModels()
             self.restoreChoices()
             self.ui.statusLabel.text = _("Installed model {name}.").format(name=name)
+
+    def onExportDicom(self) -> None:
+        node = self.logic.lastResult()
+        if node is None:
+            return
+        folder = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(),
+                                                     _("Choose a new or empty folder for the DICOM series"))
+        if not folder:
+            return
+        with slicer.util.tryWithErrorDisplay(_("The DICOM series could not be written."), waitCursor=True):
+            self.logic.exportDicom(node, folder, self.logic.sourceDicomFile(node))
+            self.ui.statusLabel.text = _("Wrote {name} to {folder} as a DICOM series marked SYNTHETIC.").format(
+                name=node.GetName(), folder=folder)
 
     def onOpenModelsFolder(self) -> None:
         folder = self.logic.userModelsFolder()
@@ -638,9 +655,9 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         result = run["result"] or {}
         card = run["model"].card
         mrml_volume.record_provenance(
-            outputNode, ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
+            outputNode, card.synthetic_note(run["source"], target), ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
             Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1),
-            Warnings=" | ".join(run["warnings"]))
+            Warnings=" | ".join(run["warnings"]), InputNodeID=inputNode.GetID())
         if run["disagreementPath"]:
             name = mrml_volume.disagreement_name(outputNode.GetName(), target)
             mapNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", slicer.mrmlScene.GenerateUniqueName(name))
@@ -659,6 +676,45 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         # the result alone; the input is the foreground layer at opacity 0, one slider away in each slice view
         slicer.util.setSliceViewerLayers(background=outputNode, foreground=inputNode, foregroundOpacity=0.0)
         slicer.util.resetSliceViews()
+
+    def lastResult(self):
+        """The last result shown, while it is still in the scene."""
+        if self._shown is not None and slicer.mrmlScene.IsNodePresent(self._shown[0]):
+            return self._shown[0]
+        return None
+
+    def sourceDicomFile(self, outputNode) -> Optional[str]:
+        """A file of the input's DICOM series, from Slicer's DICOM database, so that an export joins the
+        patient's study; None when the input was not loaded from DICOM."""
+        inputNode = slicer.mrmlScene.GetNodeByID(outputNode.GetAttribute("GANTranslate.InputNodeID") or "")
+        uids = (inputNode.GetAttribute("DICOM.instanceUIDs") or "").split() if inputNode else []
+        database = getattr(slicer, "dicomDatabase", None)
+        if not uids or database is None:
+            return None
+        return database.fileForInstance(uids[0]) or None
+
+    def exportDicom(self, outputNode, folder: str, sourceDicomFile: Optional[str] = None) -> str:
+        """A result as a new DICOM series in ``folder`` (new or empty) that cannot pass for an acquired one
+        (dicom_export), on the node's own grid (the input's): a synthetic CT in HU."""
+        facts = {key: outputNode.GetAttribute("GANTranslate." + key) for key in ("ModelId", "ModelVersion", "Source", "Target")}
+        if not all(facts.values()):
+            raise ValueError(_("{name} is not a GANTranslate result: only results are exported as synthetic series.").format(
+                name=outputNode.GetName()))
+        from pathlib import Path
+
+        from GANTranslateLib import mrml_volume
+        from GANTranslateLib.dicom_export import write_dicom_series
+        from GANTranslateLib.image_io import read_volume
+
+        workDir = slicer.util.tempDirectory("GANTranslate")
+        try:
+            path = os.path.join(workDir, "result.nrrd")
+            mrml_volume.write_volume(outputNode, path)
+            write_dicom_series(read_volume(path), Path(folder), facts["ModelId"], facts["ModelVersion"], facts["Source"],
+                               facts["Target"], Path(sourceDicomFile) if sourceDicomFile else None)
+        finally:
+            shutil.rmtree(workDir, ignore_errors=True)
+        return folder
 
     def showInput(self, shown: bool) -> None:
         """The input over the result (foreground opacity 1), or the result alone (0)."""
@@ -711,7 +767,8 @@ class GANTranslateTest(ScriptedLoadableModuleTest):
         model = next(m for m in models if ("T1", "T2") in m.card.directions)
         self.delayDisplay(f"Translating with {model.card.id} on the CPU")
         outputNode = logic.process(inputNode, None, model, "T1", "T2", InferenceOptions(device="cpu"), wait=True)
-        self.assertEqual(outputNode.GetName(), inputNode.GetName() + " → T2")
+        self.assertEqual(outputNode.GetName(), inputNode.GetName() + " synthetic T2")
+        self.assertTrue(outputNode.GetAttribute("GANTranslate.Synthetic").startswith("SYNTHETIC T2 from T1"))
         inputMatrix, outputMatrix = vtk.vtkMatrix4x4(), vtk.vtkMatrix4x4()
         inputNode.GetIJKToRASMatrix(inputMatrix)
         outputNode.GetIJKToRASMatrix(outputMatrix)

@@ -111,9 +111,11 @@ def install_standins() -> None:
     slicer.mrmlScene = vtkMRMLScene()
 
 
-def module_with_sample(volume_file: str):
-    """The module under test, imported over the stand-ins, and a real volume node read from ``volume_file``."""
-    install_standins()
+def module_with_sample(volume_file: str, install: bool = True):
+    """The module under test, imported over the stand-ins (installed here unless the caller did), and a real
+    volume node read from ``volume_file``."""
+    if install:
+        install_standins()
     sys.path.insert(0, str(REPO / "GANTranslate"))
     import GANTranslate  # noqa: the module under test
 

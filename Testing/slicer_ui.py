@@ -53,7 +53,8 @@ def fill_like_slicer(panel) -> None:
         box.setTitle(box.property("text") or box.objectName())
     apply = panel.findChild(QPushButton, "applyButton")
     apply.setEnabled(True)
-    panel.findChild(QLabel, "statusLabel").setText("Done: TCGA-FG-6692 T1 → T2 (4.1 s).")
+    panel.findChild(QPushButton, "exportDicomButton").setEnabled(True)  # a result exists (the status line's)
+    panel.findChild(QLabel, "statusLabel").setText("Done: TCGA-FG-6692 T1 synthetic T2 (4.1 s).")
     panel.resize(420, 640)
 
 

@@ -46,7 +46,7 @@ def test_round_trip_through_the_engine_keeps_voxels_and_geometry(scene, tmp_path
     assert run.returncode == 0, run.stderr
     output = mrml_volume.create_output_node(scene, source, "T2")
     mrml_volume.read_result(str(tmp_path / "out.nrrd"), output, source)
-    assert output.GetName() == "T1 oblique → T2"
+    assert output.GetName() == "T1 oblique synthetic T2"
     assert ijk_to_ras(output) == ijk_to_ras(source)
     assert output.GetImageData().GetDimensions() == source.GetImageData().GetDimensions()
     np.testing.assert_allclose(slicer.util.arrayFromVolume(output), slicer.util.arrayFromVolume(source), atol=1e-3)
@@ -63,7 +63,9 @@ def test_output_goes_into_the_input_study_with_provenance(scene) -> None:
     assert output.GetName() == "MR synthetic CT"
     mrml_volume.place_beside(scene, source, output)
     assert hierarchy.GetItemParent(hierarchy.GetItemByDataNode(output)) == study
-    mrml_volume.record_provenance(output, ModelId="mr-to-ct", Version="1.0.0", Device="cpu", Seconds=1.5)
+    note = "SYNTHETIC CT from T1 by mr-to-ct 1.0.0; not an acquired image"
+    mrml_volume.record_provenance(output, note, ModelId="mr-to-ct", Version="1.0.0", Device="cpu", Seconds=1.5)
+    assert output.GetAttribute("GANTranslate.Synthetic") == output.GetDescription() == note
     assert output.GetAttribute("GANTranslate.ModelId") == "mr-to-ct"
     assert output.GetAttribute("GANTranslate.Seconds") == "1.5"
 
@@ -93,7 +95,7 @@ def test_disagreement_map_display_is_a_perceptual_colour_map_with_a_unit(scene) 
     mrml_volume.set_disagreement_display(node, "CT")
     assert node.GetName() == "MR synthetic CT disagreement (HU)" and node.GetAttribute("GANTranslate.Unit") == "HU"
     assert node.GetDisplayNode().GetColorNodeID() == "vtkMRMLColorTableNodeFileViridis.txt"
-    assert mrml_volume.disagreement_name("T1 → T2", "T2") == "T1 → T2 disagreement (T2 units)"
+    assert mrml_volume.disagreement_name("T1 synthetic T2", "T2") == "T1 synthetic T2 disagreement (T2 units)"
 
 
 def test_the_result_lies_under_the_inputs_transform(scene, tmp_path: Path) -> None:

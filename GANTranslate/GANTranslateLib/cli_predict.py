@@ -37,7 +37,8 @@ def predict(args: argparse.Namespace) -> int:
             from .dicom_export import write_dicom_series
 
             source_folder = Path(args.input) if Path(args.input).is_dir() else None
-            write_dicom_series(result.image, output, package.card, result.source, result.target, source_folder)
+            write_dicom_series(result.image, output, package.card.id, package.card.version, result.source, result.target,
+                               source_folder)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)
         if result.disagreement is not None:

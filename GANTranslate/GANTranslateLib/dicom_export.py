@@ -7,7 +7,8 @@ source, and the series has a new Series Instance UID (and new SOP Instance UIDs)
 (its Study Instance UID and patient, where the input was DICOM). CT is stored in Hounsfield units as
 signed 16-bit integers (Rescale Slope 1, Intercept 0); MR as 16-bit integers with a Rescale Slope that
 keeps the values. The geometry is the input's: Image Position and Orientation per slice, Pixel Spacing,
-Slice Thickness.
+Slice Thickness. (A DICOM reader orders slices along row x column, so a left-handed input grid reads back
+with its slices in the other order: the same voxels in the same places.)
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import SimpleITK as sitk
 
 from .atomic_files import describe_write_error, publish_folder, temporary_folder
 from .errors import GANTranslateError
-from .model_card import ModelCard, is_ct_domain
+from .model_card import is_ct_domain
 
 STUDY_TAGS = {  # copied from a DICOM source so that the series joins the patient's study
     "0010|0010": "PatientName", "0010|0020": "PatientID", "0010|0030": "PatientBirthDate", "0010|0040": "PatientSex",
@@ -37,25 +38,30 @@ def new_uid() -> str:
     return f"2.25.{uuid.uuid4().int}"
 
 
-def study_of(dicom_folder: Optional[Path]) -> dict[str, str]:
-    """The patient and study tags of the source series (first file), or a new study for a non-DICOM source."""
+def study_of(source_dicom: Optional[Path]) -> dict[str, str]:
+    """The patient and study tags of the source series (a file of it, or its folder's first file), or a new
+    study for a non-DICOM source."""
     tags: dict[str, str] = {}
-    if dicom_folder is not None and dicom_folder.is_dir():
-        files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(dicom_folder))
-        if files:
-            reader = sitk.ImageFileReader()
-            reader.SetFileName(files[0])
-            reader.ReadImageInformation()
-            tags = {key: reader.GetMetaData(key) for key in STUDY_TAGS if reader.HasMetaDataKey(key)}
+    files = []
+    if source_dicom is not None and Path(source_dicom).is_dir():
+        files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(source_dicom))
+    elif source_dicom is not None and Path(source_dicom).is_file():
+        files = [str(source_dicom)]
+    if files:
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(files[0])
+        reader.ReadImageInformation()
+        tags = {key: reader.GetMetaData(key) for key in STUDY_TAGS if reader.HasMetaDataKey(key)}
     tags.setdefault("0020|000d", new_uid())
     tags.setdefault("0020|0052", new_uid())
     return tags
 
 
-def write_dicom_series(image: sitk.Image, folder: Path, card: ModelCard, source: str, target: str,
+def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_version: str, source: str, target: str,
                        source_dicom: Optional[Path] = None) -> Path:
-    """Write ``image`` (the translation, on the input's grid) as a new DICOM series in ``folder`` (new or
-    empty), atomically."""
+    """Write ``image`` (the translation by model ``model_id`` ``model_version``, on the input's grid) as a new
+    DICOM series in ``folder`` (new or empty), atomically; ``source_dicom``: the input's series (folder or
+    one of its files), whose patient and study the new series joins."""
     if image.GetDimension() != 3:
         image = sitk.JoinSeries(image)
     folder = Path(folder).resolve()
@@ -73,10 +79,10 @@ def write_dicom_series(image: sitk.Image, folder: Path, card: ModelCard, source:
         **study_of(source_dicom),
         "0020|000e": new_uid(),  # SeriesInstanceUID: always new
         "0008|0060": "CT" if is_ct_domain(target) else "MR",
-        "0008|103e": f"SYNTHETIC {target} ({card.id} {card.version})"[:64],
+        "0008|103e": f"SYNTHETIC {target} ({model_id} {model_version})"[:64],
         "0008|0008": "DERIVED\\SECONDARY\\SYNTHETIC",
-        "0008|2111": f"SYNTHETIC {target} from {source} by GANTranslate model {card.id} {card.version}"[:1024],
-        "0008|0070": "GANTranslate", "0008|1090": card.id[:64], "0018|1020": card.version,
+        "0008|2111": f"SYNTHETIC {target} from {source} by GANTranslate model {model_id} {model_version}"[:1024],
+        "0008|0070": "GANTranslate", "0008|1090": model_id[:64], "0018|1020": model_version,
         "0020|0011": "9001", "0008|0021": now.strftime("%Y%m%d"), "0008|0031": now.strftime("%H%M%S"),
         "0028|1052": "0", "0028|1053": f"{slope:.10g}", "0028|1054": "HU" if is_ct_domain(target) else "US",
     }

@@ -61,6 +61,10 @@ class ModelCard:
     def name(self) -> str:
         return self.data["name"]
 
+    def synthetic_note(self, source: str, target: str) -> str:
+        """What every output of this model carries (file header, scene node, DICOM series): it is synthetic."""
+        return f"SYNTHETIC {target} from {source} by {self.id} {self.version}; not an acquired image"
+
     @property
     def task(self) -> str:
         return self.data["task"]

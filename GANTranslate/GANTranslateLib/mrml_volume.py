@@ -17,7 +17,8 @@ DISAGREEMENT_COLORS = "vtkMRMLColorTableNodeFileViridis.txt"  # perceptual, and 
 
 
 def output_name(input_name: str, target: str) -> str:
-    return f"{input_name} synthetic CT" if is_ct_domain(target) else f"{input_name} → {target}"
+    """The name says the volume is synthetic, whatever its contrast: it must never pass for an acquired one."""
+    return f"{input_name} synthetic {target}"
 
 
 def disagreement_name(output_name_: str, target: str = "") -> str:
@@ -68,8 +69,11 @@ def place_beside(scene, input_node, output_node) -> None:
         hierarchy.SetItemParent(output_item, hierarchy.GetItemParent(input_item))
 
 
-def record_provenance(node, **facts) -> None:
-    """Model id, version, device, time taken...: node attributes, saved with the scene."""
+def record_provenance(node, note: str, **facts) -> None:
+    """The synthetic-image note (the node's description and a Synthetic attribute) and the model id, version,
+    device, time taken...: node attributes, saved with the scene."""
+    node.SetDescription(note)
+    node.SetAttribute(ATTRIBUTE_PREFIX + "Synthetic", note)
     for key, value in facts.items():
         node.SetAttribute(ATTRIBUTE_PREFIX + key, str(value))
 

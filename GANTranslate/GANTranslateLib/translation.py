@@ -172,14 +172,10 @@ def translate_image(
                              tuple(warnings))
 
 
-def synthetic_note(card: ModelCard, source: str, target: str) -> str:
-    return f"SYNTHETIC {target} from {source} by {card.id} {card.version}; not an acquired image"
-
-
 def mark_synthetic(image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
     """Every file written from this image says what it is: NIfTI in its description field, NRRD and MHA in
     their headers (the ITK file notes, and a GANTranslate_synthetic entry)."""
-    note = synthetic_note(card, source, target)
+    note = card.synthetic_note(source, target)
     image.SetMetaData("ITK_FileNotes", note[:79])  # NIfTI's descrip holds 80 bytes
     image.SetMetaData("GANTranslate_synthetic", note)
     return image
