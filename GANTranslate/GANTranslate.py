@@ -46,7 +46,7 @@ class GANTranslate(ScriptedLoadableModule):
         self.parent.dependencies = []
         self.parent.contributors = ["GANTranslate developers"]
         self.parent.helpText = _(
-            "Translate a volume into another contrast with a GAN model: T1 to T2 or FLAIR, MRI to synthetic CT "
+            "Translate a volume into another contrast with a GAN model: T1 to T2 and back, T2 to FLAIR and back, MRI to synthetic CT "
             "in Hounsfield units, low-dose CT denoising, MR super-resolution. Choose the input volume, its "
             "contrast, the target contrast and a model, then Apply; the result is a new volume with exactly "
             "the input's geometry. Synthetic images can look convincing and still be wrong: check them "
@@ -368,6 +368,8 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onExportDicom(self) -> None:
         node = self.logic.lastResult()
         if node is None:
+            self.ui.statusLabel.text = _("The last result is no longer in the scene; nothing to export.")
+            self.updateButtons()
             return
         folder = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(),
                                                      _("Choose a new or empty folder for the DICOM series"))

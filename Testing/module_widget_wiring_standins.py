@@ -202,6 +202,9 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
     report["failed_start"]["dialog"] = error_dialogs[-1]
     p.inputVolume = None
     report["no_input"] = [ui.applyButton.enabled, ui.applyButton.toolTip]
+    scene.RemoveNode(output)  # the user deletes the result, then presses Export
+    ui.exportDicomButton.click()
+    report["export_after_delete"] = [ui.statusLabel.text, ui.exportDicomButton.enabled]
     print(json.dumps(report))
 
 

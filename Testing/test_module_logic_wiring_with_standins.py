@@ -98,6 +98,7 @@ def test_the_widget_drives_a_run_from_apply_to_the_new_node_and_exports_dicom(tm
     assert failed_start["status"] == "Not started: PythonSlicer: No such file or directory"
     assert report["failed_start"]["dialog"].startswith("Failed to start the translation.")
     assert report["no_input"] == [False, "Missing: an input volume"]
+    assert report["export_after_delete"] == ["The last result is no longer in the scene; nothing to export.", False]
 
     assert report["export"] == {"status": f"Wrote T1 sample synthetic T2 to {tmp_path / 'dicom'} as a DICOM series marked SYNTHETIC.",
                                 "dialogs": 0}
