@@ -22,7 +22,9 @@ for name in "${configs[@]}"; do
   config="trainer/configs/$name.yaml"
   run="runs/$name"
   if [ -f "$run/last.pt" ]; then
-    gantranslate-train train --resume "$run" --quiet
+    # with the config, so that its export section (version, shipped directions, texts) reaches the package;
+    # the trainer refuses a config whose training settings differ from the run's
+    gantranslate-train train "$config" --resume "$run" --quiet
   else
     gantranslate-train train "$config" --run-dir "$run" --quiet
   fi
