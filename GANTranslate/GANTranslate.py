@@ -36,6 +36,7 @@ SETTINGS_PREFIX = "GANTranslate/"
 CT_WINDOW_CHOICES = ["brain", "bone"]  # the order of ctWindowSelector's items
 MODES = ["auto", "slice", "patch"]  # the order of the mode selector's items in the .ui
 AXES = ["", "axial", "coronal", "sagittal"]  # the axis selector's ('' : the model's own)
+INPUT_REFERENCE = "GANTranslateInput"  # node reference role: a result's input volume
 
 
 class GANTranslate(ScriptedLoadableModule):
@@ -121,6 +122,7 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = GANTranslateLogic()
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.NodeRemovedEvent, self.updateButtons)  # a deleted result
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
         self.ui.applyButton.connect("clicked(bool)", self.onApplyButton)
         self.ui.sourceSelector.connect("currentIndexChanged(int)", self.onSourceChanged)
@@ -376,14 +378,33 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if not folder:
             return
         with slicer.util.tryWithErrorDisplay(_("The DICOM series could not be written."), waitCursor=True):
-            self.logic.exportDicom(node, folder, self.logic.sourceDicomFile(node))
-            self.ui.statusLabel.text = _("Wrote {name} to {folder} as a DICOM series marked SYNTHETIC.").format(
-                name=node.GetName(), folder=folder)
+            try:
+                written = self.logic.exportDicom(node, folder, self.logic.sourceDicomFile(node))
+            except Exception as error:
+                self.ui.statusLabel.text = _("Not exported: {error}").format(error=error)
+                raise
+            self.ui.statusLabel.text = exportSummary(node, written)
 
     def onOpenModelsFolder(self) -> None:
         folder = self.logic.userModelsFolder()
         os.makedirs(folder, exist_ok=True)
         qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(folder))
+
+
+def exportSummary(node, written) -> str:
+    """Whose study the synthetic series joined and in which frame of reference: what a planner must know
+    before sending it on."""
+    text = _("Wrote {name} to {folder} as a DICOM series marked SYNTHETIC").format(name=node.GetName(), folder=written.folder)
+    if not written.joined_study:
+        text += _(", in a new study with no patient (the input was not loaded from DICOM).")
+    elif written.shares_frame:
+        text += _(", in patient {patient}'s study, in the input series' frame of reference.").format(patient=written.patient_id)
+    else:
+        text += _(", in patient {patient}'s study, with a frame of reference of its own (the volume does not lie on the "
+                  "input series' grid, moved since it was loaded, or that series has none).").format(patient=written.patient_id)
+    if node.GetTransformNodeID():
+        text += " " + _("Its parent transform is not applied: the series is in the input's own coordinates.")
+    return text
 
 
 def optionsFrom(parameters) -> InferenceOptions:
@@ -651,6 +672,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         inputNode, target = run["input"], run["target"]
         outputNode = run["output"] or mrml_volume.create_output_node(slicer.mrmlScene, inputNode, target)
         if run["output"]:  # overwriting a node the user chose: its name must say what it now holds
+            for stale in ("DICOM.instanceUIDs", "GANTranslate.DisagreementMap"):  # no longer what it holds
+                outputNode.RemoveAttribute(stale)
             outputNode.SetName(slicer.mrmlScene.GenerateUniqueName(mrml_volume.output_name(inputNode.GetName(), target)))
         mrml_volume.read_result(run["outputPath"], outputNode, inputNode)
         mrml_volume.place_beside(slicer.mrmlScene, inputNode, outputNode)
@@ -659,7 +682,9 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         mrml_volume.record_provenance(
             outputNode, card.synthetic_note(run["source"], target), ModelId=card.id, ModelVersion=card.version, Source=run["source"], Target=target,
             Device=result.get("device", run["device"]), Seconds=round(time.time() - run["started"], 1),
-            Warnings=" | ".join(run["warnings"]), InputNodeID=inputNode.GetID())
+            Warnings=" | ".join(run["warnings"]))
+        # a reference, not an ID in an attribute: MRML keeps it right when the scene is imported into another
+        outputNode.SetNodeReferenceID(INPUT_REFERENCE, inputNode.GetID())
         if run["disagreementPath"]:
             name = mrml_volume.disagreement_name(outputNode.GetName(), target)
             mapNode = slicer.mrmlScene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", slicer.mrmlScene.GenerateUniqueName(name))
@@ -688,16 +713,17 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
     def sourceDicomFile(self, outputNode) -> Optional[str]:
         """A file of the input's DICOM series, from Slicer's DICOM database, so that an export joins the
         patient's study; None when the input was not loaded from DICOM."""
-        inputNode = slicer.mrmlScene.GetNodeByID(outputNode.GetAttribute("GANTranslate.InputNodeID") or "")
+        inputNode = outputNode.GetNodeReference(INPUT_REFERENCE)
         uids = (inputNode.GetAttribute("DICOM.instanceUIDs") or "").split() if inputNode else []
         database = getattr(slicer, "dicomDatabase", None)
         if not uids or database is None:
             return None
         return database.fileForInstance(uids[0]) or None
 
-    def exportDicom(self, outputNode, folder: str, sourceDicomFile: Optional[str] = None) -> str:
+    def exportDicom(self, outputNode, folder: str, sourceDicomFile: Optional[str] = None):
         """A result as a new DICOM series in ``folder`` (new or empty) that cannot pass for an acquired one
-        (dicom_export), on the node's own grid (the input's): a synthetic CT in HU."""
+        (dicom_export), on the node's own grid (the input's): a synthetic CT in HU. Returns the engine's
+        WrittenSeries (whose study it joined, whether it shares the input series' frame of reference)."""
         facts = {key: outputNode.GetAttribute("GANTranslate." + key) for key in ("ModelId", "ModelVersion", "Source", "Target")}
         if not all(facts.values()):
             raise ValueError(_("{name} is not a GANTranslate result: only results are exported as synthetic series.").format(
@@ -712,11 +738,10 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         try:
             path = os.path.join(workDir, "result.nrrd")
             mrml_volume.write_volume(outputNode, path)
-            write_dicom_series(read_volume(path), Path(folder), facts["ModelId"], facts["ModelVersion"], facts["Source"],
-                               facts["Target"], Path(sourceDicomFile) if sourceDicomFile else None)
+            return write_dicom_series(read_volume(path), Path(folder), facts["ModelId"], facts["ModelVersion"],
+                                      facts["Source"], facts["Target"], Path(sourceDicomFile) if sourceDicomFile else None)
         finally:
             shutil.rmtree(workDir, ignore_errors=True)
-        return folder
 
     def showInput(self, shown: bool) -> None:
         """The input over the result (foreground opacity 1), or the result alone (0)."""

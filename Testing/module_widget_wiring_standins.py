@@ -190,9 +190,19 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
                     ([done], [], 0)])
     output = scene.GetNthNodeByClass(1, "vtkMRMLScalarVolumeNode")
     report["success"].update(output_name=output.GetName(), warnings_attribute=output.GetAttribute("GANTranslate.Warnings"),
-                             synthetic_attribute=output.GetAttribute("GANTranslate.Synthetic"))
+                             synthetic_attribute=output.GetAttribute("GANTranslate.Synthetic"),
+                             input_referenced=output.GetNodeReference("GANTranslateInput") is node)
     ui.exportDicomButton.click()
     report["export"] = {"status": ui.statusLabel.text, "dialogs": len(error_dialogs)}
+    ui.exportDicomButton.click()  # again, into the same folder, now holding a series
+    report["export_again"] = {"status": ui.statusLabel.text, "dialog": error_dialogs[-1] if error_dialogs else None,
+                              "files": len(list(Path(export_dir).iterdir()))}
+    chosen = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "acquired T2")  # overwritten on purpose
+    chosen.SetAttribute("DICOM.instanceUIDs", "9.9.9")
+    p.outputVolume = chosen
+    run("overwrite", [([done], [], 0)])
+    report["overwrite"].update(name=chosen.GetName(), dicom_uids=chosen.GetAttribute("DICOM.instanceUIDs"),
+                               synthetic=chosen.GetAttribute("GANTranslate.Synthetic"))
     run("failure", [([progress_line("inference", 1, 4)], [], None),
                     ([], ["RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n"], 1)], succeed=False)
     report["failure"]["dialog"] = error_dialogs[-1]
@@ -202,9 +212,11 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
     report["failed_start"]["dialog"] = error_dialogs[-1]
     p.inputVolume = None
     report["no_input"] = [ui.applyButton.enabled, ui.applyButton.toolTip]
-    scene.RemoveNode(output)  # the user deletes the result, then presses Export
-    ui.exportDicomButton.click()
-    report["export_after_delete"] = [ui.statusLabel.text, ui.exportDicomButton.enabled]
+    scene.RemoveNode(output)
+    scene.RemoveNode(chosen)  # the user deletes the results: Export is disabled at once
+    report["export_enabled_after_delete"] = ui.exportDicomButton.enabled
+    widget.onExportDicom()  # and if it were pressed anyway
+    report["export_after_delete"] = ui.statusLabel.text
     print(json.dumps(report))
 
 

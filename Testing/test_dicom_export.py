@@ -38,6 +38,7 @@ def test_a_synthetic_ct_reads_back_as_a_marked_ct_series_in_the_sources_study(tm
     assert list(first.ImageType) == ["DERIVED", "SECONDARY", "SYNTHETIC"]
     assert "SYNTHETIC CT from T1" in first.DerivationDescription and "identity-test" in first.DerivationDescription
     assert first.StudyInstanceUID == original.StudyInstanceUID and first.PatientID == original.PatientID
+    assert first.PatientPosition == original.PatientPosition == "HFS"
     assert first.SeriesInstanceUID != original.SeriesInstanceUID and first.SOPInstanceUID != original.SOPInstanceUID
     assert float(first.RescaleSlope) == 1 and float(first.RescaleIntercept) == 0 and first.PixelRepresentation == 1
 
@@ -62,3 +63,29 @@ def test_an_mr_result_from_a_non_dicom_input_starts_a_new_study(tmp_path: Path, 
     reader.SetFileName(str(sorted(out.iterdir())[0]))
     reader.ReadImageInformation()
     assert reader.GetMetaData("0008|103e").startswith("SYNTHETIC T2") and reader.GetMetaData("0008|0060") == "MR"
+
+
+def test_a_volume_moved_off_the_source_grid_joins_the_study_with_a_frame_of_its_own(tmp_path: Path, dicom_series: Path) -> None:
+    """A hardened registration moves the volume but keeps its DICOM origin: the synthetic series must not
+    claim the source's frame of reference, or a planning system would take it as registered to the source."""
+    from GANTranslateLib.dicom_export import write_dicom_series
+
+    pydicom = pytest.importorskip("pydicom")
+    image = read_volume(dicom_series)
+    # a source series with a frame of reference (the sample has none): a first export, in a new study
+    anonymous = write_dicom_series(image, tmp_path / "source", "m", "1.0.0", "T1", "T2", None)
+    assert not anonymous.joined_study and not anonymous.shares_frame and anonymous.patient_id == ""
+    source = tmp_path / "source"
+    on_grid = write_dicom_series(image, tmp_path / "same", "m", "1.0.0", "T1", "T2", source)
+    moved = sitk.Image(image)
+    moved.SetOrigin([o + 0.5 * s for o, s in zip(image.GetOrigin(), image.GetSpacing())])
+    off_grid = write_dicom_series(moved, tmp_path / "moved", "m", "1.0.0", "T1", "T2", sorted(source.iterdir())[3])
+
+    def first(folder):
+        return pydicom.dcmread(sorted(folder.iterdir())[0])
+
+    assert on_grid.joined_study and on_grid.shares_frame
+    assert first(tmp_path / "same").FrameOfReferenceUID == first(source).FrameOfReferenceUID
+    assert off_grid.joined_study and not off_grid.shares_frame
+    assert first(tmp_path / "moved").FrameOfReferenceUID != first(source).FrameOfReferenceUID
+    assert first(tmp_path / "moved").StudyInstanceUID == first(source).StudyInstanceUID

@@ -82,11 +82,17 @@ def test_the_widget_drives_a_run_from_apply_to_the_new_node_and_exports_dicom(tm
     assert states[-1]["volumes"] == states[0]["volumes"] + 1 and states[-1]["export"] and states[-1]["dialogs"] == 0
     assert report["success"]["output_selector_reset"] and "unlike the training data" in report["success"]["warnings_attribute"]
     assert report["success"]["synthetic_attribute"].startswith("SYNTHETIC T2 from T1 by identity-wiring")
+    assert report["success"]["input_referenced"]
+    overwrite = report["overwrite"]  # a node chosen as output: renamed, and no longer claims its DICOM series
+    assert overwrite["states"][-1]["volumes"] == overwrite["states"][0]["volumes"]
+    assert overwrite["name"].startswith("T1 sample synthetic T2") and overwrite["dicom_uids"] is None
+    assert overwrite["synthetic"].startswith("SYNTHETIC T2") and overwrite["output_selector_reset"]
 
     failure = report["failure"]
     assert failure["states"][-1]["button"] == "Apply" and not failure["states"][-1]["progress_visible"]
     assert failure["states"][-1]["status"].startswith("out of memory") and failure["dialog"].startswith("Translation failed: out of memory")
     assert failure["states"][-1]["volumes"] == failure["states"][0]["volumes"]
+    assert failure["states"][0]["export"] is False and failure["states"][-1]["export"] is True  # not while running
 
     cancel = report["cancel"]
     assert cancel["cancelled"] and [s["button"] for s in cancel["states"]][-2:] == ["Apply", "Apply"]
@@ -98,10 +104,18 @@ def test_the_widget_drives_a_run_from_apply_to_the_new_node_and_exports_dicom(tm
     assert failed_start["status"] == "Not started: PythonSlicer: No such file or directory"
     assert report["failed_start"]["dialog"].startswith("Failed to start the translation.")
     assert report["no_input"] == [False, "Missing: an input volume"]
-    assert report["export_after_delete"] == ["The last result is no longer in the scene; nothing to export.", False]
+    assert report["export_enabled_after_delete"] is False
+    assert report["export_after_delete"] == "The last result is no longer in the scene; nothing to export."
 
-    assert report["export"] == {"status": f"Wrote T1 sample synthetic T2 to {tmp_path / 'dicom'} as a DICOM series marked SYNTHETIC.",
-                                "dialogs": 0}
+    # the input claims (through the stand-in database) to be a series of patient "dicom2nifti" with no frame of
+    # reference of its own grid: the export joins that study, in a frame of its own
+    assert report["export"] == {"status": f"Wrote T1 sample synthetic T2 to {tmp_path / 'dicom'} as a DICOM series marked "
+                                          "SYNTHETIC, in patient dicom2nifti's study, with a frame of reference of its own "
+                                          "(the volume does not lie on the input series' grid, moved since it was loaded, "
+                                          "or that series has none).", "dialogs": 0}
+    again = report["export_again"]
+    assert again["status"].startswith("Not exported:") and "not a new or empty folder" in again["status"]
+    assert again["dialog"].startswith("The DICOM series could not be written.") and again["files"] == 10
     written = sitk.ReadImage(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(tmp_path / "dicom")))
     original = sitk.ReadImage(str(volume))
     assert_same_voxels_in_space(written, original)

@@ -38,9 +38,12 @@ import csv, json, sys
 label, direction, folder = sys.argv[1:4]
 s = json.load(open(f"{folder}/summary.json"))
 m = s["metrics"]
-margins = [float(r["psnr"]) - float(r["baseline_psnr"]) for r in csv.DictReader(open(f"{folder}/metrics.csv")) if r["status"] == "ok"]
+margins = [float(r["psnr"]) - float(r["baseline_psnr"]) for r in csv.DictReader(open(f"{folder}/metrics.csv"))
+           if r["status"] == "ok" and r["baseline_psnr"]]
+if not margins:
+    sys.exit(f"{label} {direction}: no inner-validation volume scored against the baseline; see {folder}.log")
 print(f"{label:>24} {direction:>14}: PSNR {m['psnr']['mean']:.2f} ± {m['psnr']['sd']:.2f}  LUT {m['baseline_psnr']['mean']:.2f}  "
-      f"margin {s['psnr_margin_db']:+.2f} dB (worst patient {min(margins):+.2f})  SSIM {m['ssim']['mean']:.3f}", flush=True)
+      f"margin {s['psnr_margin_db']:+.2f} dB (worst volume {min(margins):+.2f})  SSIM {m['ssim']['mean']:.3f}", flush=True)
 PY
   done
 done
