@@ -137,3 +137,19 @@ def test_without_training_subjects_the_baseline_is_the_one_the_card_learned(tmp_
     plain = make_package(tmp_path / "plain", normalization={"T1": norm, "T2": norm})
     _, summary = evaluate(root, "T1", "T2", tmp_path / "eval-plain", package=plain)
     assert "baseline_psnr" not in summary["metrics"]  # nothing to learn it from, and nothing recorded
+
+
+def test_reports_never_go_among_a_users_files(tmp_path: Path, capsys) -> None:
+    """-o a folder of the user's files: refused before any work, the files untouched; a folder holding an
+    earlier evaluation is updated (a rerun)."""
+    package = t1_to_t2_identity(tmp_path)
+    busy = tmp_path / "results"
+    busy.mkdir()
+    (busy / "metrics.csv").write_text("my own numbers", encoding="utf-8")
+    args = ["evaluate", "--dataset", str(DATASET), "--source", "T1", "--target", "T2", "-m", str(package.path), "-o"]
+    assert main(args + [str(busy)]) == 1
+    assert "holds other files; give a new or empty folder" in capsys.readouterr().err
+    assert [p.name for p in busy.iterdir()] == ["metrics.csv"]
+    assert (busy / "metrics.csv").read_text(encoding="utf-8") == "my own numbers"
+    out = tmp_path / "eval"
+    assert main(args + [str(out)]) == 0 and main(args + [str(out)]) == 0  # a rerun updates its own reports

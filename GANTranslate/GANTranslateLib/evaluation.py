@@ -80,6 +80,18 @@ def score(synthetic: np.ndarray, real: np.ndarray, mask: np.ndarray, target: str
     return scores
 
 
+def check_report_folder(folder: Path) -> None:
+    """The reports go into a new or empty folder, or one holding an earlier evaluation (its summary.json),
+    which they update: never among a user's other files, which same-named reports could replace."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise GANTranslateError(f"{folder} is a file; -o names a folder for the evaluation's reports")
+    if any(folder.iterdir()) and not (folder / "summary.json").is_file():
+        raise GANTranslateError(f"{folder} holds other files; give a new or empty folder for the evaluation "
+                                "(it writes metrics.csv, summary.json/.md, montages and synthetic/ there)")
+
+
 def evaluate(
     dataset_root: Path,
     source: str,
@@ -97,6 +109,7 @@ def evaluate(
     subjects (dataset_folder.read_dataset), as when choosing a model's settings."""
     if (package is None) == (synthetic_dir is None):
         raise GANTranslateError("give either a model (-m) or a folder of synthetic volumes (--synthetic)")
+    check_report_folder(Path(output_dir))
     dataset = read_dataset(dataset_root, inner=inner)
     chosen = _choose(dataset, subjects)
     output_dir.mkdir(parents=True, exist_ok=True)
