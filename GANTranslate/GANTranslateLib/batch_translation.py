@@ -106,7 +106,7 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
     existing = [item for item in items if item.output.exists()]
     if existing and not (skip_existing or force):
         raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
-                                "pass --skip-existing to keep them and translate the rest, or --force to replace them")
+                                "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
     for item in items:
         check_writable(item.output, inputs=[item.input])
     network = package.build_network()  # once for the whole batch

@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "in the source's study where the input is a DICOM series (CT in HU)")
     predict.add_argument("--skip-existing", action="store_true", help="batch: keep outputs that exist (resume)")
     predict.add_argument("--force-overwrite", dest="overwrite", action="store_true",
-                         help="batch: replace outputs that exist (never an input)")
+                         help="replace an output that exists though GANTranslate did not write it (by default only "
+                              "its own earlier outputs are replaced); batch: replace outputs that exist. Never an input")
     predict.add_argument("--source", help="input domain, e.g. T1 (default: the model's only direction)")
     predict.add_argument("--target", help="output domain, e.g. T2")
     predict.add_argument("--mode", choices=["auto", "slice", "patch"], default="auto")

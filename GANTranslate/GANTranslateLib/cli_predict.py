@@ -13,7 +13,7 @@ def predict(args: argparse.Namespace) -> int:
     import torch
 
     from .batch_translation import is_batch
-    from .image_io import check_distinct, check_writable, read_volume, write_volume_atomic
+    from .image_io import check_distinct, check_replaceable, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
     from .translation import translate_image
@@ -23,8 +23,10 @@ def predict(args: argparse.Namespace) -> int:
     if is_batch(args.input, Path(args.output)) and not args.dicom:
         return predict_batch(args)
     output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
+    if not args.dicom:
+        check_replaceable(output, args.overwrite)
     if args.disagreement_map:
-        check_writable(args.disagreement_map, inputs=[args.input])
+        check_replaceable(check_writable(args.disagreement_map, inputs=[args.input]), args.overwrite)
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
     image = read_volume(args.input)

@@ -103,6 +103,27 @@ def check_writable(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
     return path
 
 
+def check_replaceable(path: Path, replace: bool) -> None:
+    """An existing output file is replaced only when GANTranslate wrote it (its header says SYNTHETIC) or when
+    asked: a file of that name may be an acquired image (-o T2.nii.gz in a subject's folder)."""
+    if replace or not path.exists() or written_by_gantranslate(path):
+        return
+    raise GANTranslateError(f"output {path} exists and was not written by GANTranslate (it may be an acquired image); "
+                            "choose another name, or pass --force-overwrite to replace it")
+
+
+def written_by_gantranslate(path: Path) -> bool:
+    """Whether a volume file's header carries GANTranslate's SYNTHETIC note (translation.mark_synthetic)."""
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return False
+    return any(reader.HasMetaDataKey(key) and reader.GetMetaData(key).startswith("SYNTHETIC ")
+               for key in ("GANTranslate_synthetic", "ITK_FileNotes", "descrip"))
+
+
 def same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file: the same resolved path, or the same inode (a hard link)."""
     if a.resolve() == b.resolve():

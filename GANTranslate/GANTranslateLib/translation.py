@@ -154,7 +154,8 @@ def translate_image(
     if mirrored is not None:
         # in output units (the map back may be piecewise linear), then the mean of the two is the result
         units = np.abs(out_map.denormalise(predicted.copy()) - out_map.denormalise(mirrored.copy()))
-        disagreement = _to_image(np.ascontiguousarray(orient.invert_zyx(units)), image, flat, "float32")
+        disagreement = mark_note(_to_image(np.ascontiguousarray(orient.invert_zyx(units)), image, flat, "float32"),
+                                 f"SYNTHETIC disagreement map ({target} units) of {card.id} {card.version}; not an image")
         predicted = (predicted + mirrored) / 2
         del mirrored, units
     result = out_map.denormalise(orient.invert_zyx(predicted))
@@ -175,7 +176,10 @@ def translate_image(
 def mark_synthetic(image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
     """Every file written from this image says what it is: NIfTI in its description field, NRRD and MHA in
     their headers (the ITK file notes, and a GANTranslate_synthetic entry)."""
-    note = card.synthetic_note(source, target)
+    return mark_note(image, card.synthetic_note(source, target))
+
+
+def mark_note(image: sitk.Image, note: str) -> sitk.Image:
     image.SetMetaData("ITK_FileNotes", note[:79])  # NIfTI's descrip holds 80 bytes
     image.SetMetaData("GANTranslate_synthetic", note)
     return image

@@ -57,3 +57,20 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(tmp_path: Path, s
     (tmp_path / "results").mkdir()
     assert predict(package, scan, str(tmp_path / "results")) == 1
     assert "is a folder" in one_line_error(capsys.readouterr().err)
+
+
+def test_an_existing_file_gantranslate_did_not_write_is_not_replaced(tmp_path: Path, scan: Path, capsys) -> None:
+    """-o T2.nii.gz in a subject's folder that holds the acquired T2: refused, the file untouched; GANTranslate's
+    own earlier output (its header says SYNTHETIC) is replaced by a rerun, as is any file with --force-overwrite."""
+    package = make_package(tmp_path / "p")
+    acquired = tmp_path / "T2.nrrd"
+    shutil.copyfile(REAL_T2, acquired)
+    before = acquired.read_bytes()
+    assert predict(package, scan, str(acquired)) == 1
+    assert "was not written by GANTranslate" in one_line_error(capsys.readouterr().err)
+    assert acquired.read_bytes() == before
+    mine, disagreement = tmp_path / "synthetic.nrrd", tmp_path / "map.nrrd"
+    assert predict(package, scan, str(mine), "--disagreement-map", str(disagreement)) == 0
+    assert predict(package, scan, str(mine), "--disagreement-map", str(disagreement)) == 0  # a rerun
+    assert predict(package, scan, str(acquired), "--force-overwrite") == 0
+    assert acquired.read_bytes() != before
