@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import qt
@@ -82,9 +83,7 @@ def registerSampleData() -> None:
 
 
 def pathToFileUri(path: str) -> str:
-    import pathlib
-
-    return pathlib.Path(path).absolute().as_uri()
+    return Path(path).absolute().as_uri()
 
 
 @parameterNodeWrapper
@@ -728,8 +727,6 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
         if not all(facts.values()):
             raise ValueError(_("{name} is not a GANTranslate result: only results are exported as synthetic series.").format(
                 name=outputNode.GetName()))
-        from pathlib import Path
-
         from GANTranslateLib import mrml_volume
         from GANTranslateLib.dicom_export import write_dicom_series
         from GANTranslateLib.image_io import read_volume
