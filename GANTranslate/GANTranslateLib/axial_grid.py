@@ -10,7 +10,9 @@ import SimpleITK as sitk
 
 from .errors import GANTranslateError
 
-MAX_GROWTH = 8  # an axial box around an oblique volume holds at most this many times its voxels
+# An axial box around an oblique volume holds at most this many times its voxels (or 2**24: a thin oblique
+# slab's box is large but small in bytes), so that a hostile header cannot make it allocate without limit.
+MAX_GROWTH, ALWAYS_ALLOWED = 8, 2 ** 24
 
 
 def is_axial(image: sitk.Image) -> bool:
@@ -35,8 +37,8 @@ def resample_axial(image: sitk.Image, outside: float) -> sitk.Image:
                         for corner in itertools.product(*[(0, n - 1) for n in size])])
     spacing = np.array(axial_spacing(image))
     low, high = corners.min(axis=0), corners.max(axis=0)
-    shape = [int(math.floor((h - lo) / s + 1e-6)) + 1 for lo, h, s in zip(low, high, spacing)]
-    if np.prod(shape, dtype=np.float64) > MAX_GROWTH * np.prod(size, dtype=np.float64):
+    shape = [int(math.ceil((h - lo) / s - 1e-6)) + 1 for lo, h, s in zip(low, high, spacing)]
+    if np.prod(shape, dtype=np.float64) > max(MAX_GROWTH * np.prod(size, dtype=np.float64), ALWAYS_ALLOWED):
         raise GANTranslateError(f"an axial grid around this volume would hold {np.prod(shape, dtype=np.float64):.3g} "
                                 "voxels; export it on its own grid instead")
     grid = sitk.Image(shape, sitk.sitkFloat32)

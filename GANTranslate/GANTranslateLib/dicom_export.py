@@ -123,7 +123,7 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
 
         image = resample_axial(image, -1024.0 if ct else float(sitk.GetArrayViewFromImage(image).min()))
     stored, factor = stored_pixels(sitk.GetArrayFromImage(image).astype(np.float64), ct)
-    series_number = int(now.strftime("9%H%M%S"))  # a CT, an MR and each re-run each get their own number
+    series_number = int(now.strftime(f"{8 if ct else 9}%H%M%S"))  # CT 8hhmmss, MR 9hhmmss: each export its own
     series = series_tags(study, ct, model_id, model_version, source, target, origin, now, series_number,
                          not_clinical, intended_use, axial, factor, image, stored)
     staged = temporary_folder(folder)
