@@ -12,7 +12,7 @@ pydicom = pytest.importorskip("pydicom")
 
 from conftest import make_package  # noqa: E402
 from dicom_crafting import axes, craft_series  # noqa: E402
-from dicom_exports import DICOM_SOURCE, make_exports  # noqa: E402
+from dicom_exports import DICOM_SOURCE  # noqa: E402
 from GANTranslateLib.cli import main  # noqa: E402
 from GANTranslateLib.clinical_use import cleared_for_clinical_use  # noqa: E402
 from GANTranslateLib.dicom_export import write_dicom_series  # noqa: E402
@@ -20,9 +20,9 @@ from GANTranslateLib.image_io import read_volume  # noqa: E402
 from GANTranslateLib.model_registry import list_packages  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> dict:
-    return make_exports(tmp_path_factory.mktemp("exports"))
+@pytest.fixture
+def exports(bundled_model_dicom_exports: dict) -> dict:
+    return bundled_model_dicom_exports
 
 
 def files(folder: Path) -> list:
@@ -199,3 +199,22 @@ def test_a_volume_moved_off_the_source_grid_joins_the_study_with_a_frame_of_its_
     assert off_grid.joined_study and not off_grid.shares_frame
     assert files(tmp_path / "moved")[0].FrameOfReferenceUID != acquired.FrameOfReferenceUID
     assert files(tmp_path / "moved")[0].StudyInstanceUID == acquired.StudyInstanceUID
+
+
+def test_the_module_path_and_the_command_line_write_the_same_series(exports: dict, tmp_path: Path) -> None:
+    """The module writes its result node to a file and calls the engine with the node's model id, version and
+    a file of the input series: the series equals the command line's but for UIDs, dates and times."""
+    card = next(p.card for p in list_packages() if p.card.id == "t1-to-ct-template-demo-2d")
+    write_dicom_series(read_volume(exports["CT-dicom.nii"]), tmp_path / "module", card.id, card.version, "T1", "CT",
+                       sorted(DICOM_SOURCE.iterdir())[0])
+    varying = {"SOPInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID", "SeriesNumber", "SeriesDate", "SeriesTime",
+               "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime", "ContributingEquipmentSequence",
+               "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "SliceThickness", "PixelData"}
+    for cli, module in zip(files(exports["CT-dicom"]), files(tmp_path / "module")):
+        assert {e.keyword for e in cli} == {e.keyword for e in module}
+        for element in cli:
+            if element.keyword not in varying:
+                assert module[element.tag].value == element.value, element.keyword
+        np.testing.assert_allclose([float(v) for v in module.ImagePositionPatient],
+                                   [float(v) for v in cli.ImagePositionPatient], atol=1e-3)
+        np.testing.assert_array_equal(module.pixel_array, cli.pixel_array)

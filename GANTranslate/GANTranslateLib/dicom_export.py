@@ -150,7 +150,7 @@ def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tu
         first = origin.first
         tags = {key: _as_text(first.get(key)) for key in STUDY_KEYWORDS}
         tags.update({key: _as_text(first.get(key)) for key in OPTIONAL_STUDY_KEYWORDS if first.get(key)})
-        for key in ("FrameOfReferenceUID", "PositionReferenceIndicator"):
+        for key in ("FrameOfReferenceUID", "PositionReferenceIndicator", "Laterality"):
             if first.get(key):
                 tags[key] = _as_text(first.get(key))
         position = _as_text(first.get("PatientPosition"))
@@ -158,7 +158,7 @@ def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tu
         today = datetime.datetime.now()
         tags = {"PatientName": patient.name, "PatientID": patient.id, "PatientBirthDate": "", "PatientSex": "",
                 "StudyInstanceUID": new_uid(), "StudyDate": today.strftime("%Y%m%d"), "StudyTime": today.strftime("%H%M%S"),
-                "ReferringPhysicianName": "", "StudyID": "", "AccessionNumber": ""}
+                "ReferringPhysicianName": "", "StudyID": today.strftime("%y%m%d%H%M%S"), "AccessionNumber": ""}
         position = patient.position or ""
     if not tags.get("StudyInstanceUID"):
         tags["StudyInstanceUID"] = new_uid()
@@ -226,7 +226,7 @@ def series_tags(study: dict, ct: bool, model_id: str, model_version: str, source
             "InstanceCreationDate": now.strftime("%Y%m%d"), "InstanceCreationTime": now.strftime("%H%M%S"),
             "ImageType": ["DERIVED", "SECONDARY", "AXIAL" if ct else "OTHER", "SYNTHETIC"],
             "DerivationDescription": derivation[:1024], "ImageComments": comments[:10240],
-            "BurnedInAnnotation": "NO", "Laterality": "",
+            "BurnedInAnnotation": "NO", "Laterality": study.get("Laterality", ""),
             "Manufacturer": "GANTranslate", "ManufacturerModelName": model_id[:64], "SoftwareVersions": model_version[:64]}
     if ct:
         tags.update(KVP="", AcquisitionNumber="", RescaleIntercept=0, RescaleSlope=1,
@@ -270,6 +270,7 @@ def slice_dataset(series: dict, image: sitk.Image, index: int, pixels: np.ndarra
     references = _source_images(image, index, origin)
     if references:
         dataset.SourceImageSequence = Sequence(references)
+        dataset.ReferencedSeriesSequence = Sequence([_referenced_series(origin, references)])
     dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
     dataset.Rows, dataset.Columns = int(pixels.shape[0]), int(pixels.shape[1])
     dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 16, 15
@@ -338,6 +339,23 @@ def _source_images(image: sitk.Image, index: int, origin: Optional[SourceSeries]
         item.PurposeOfReferenceCodeSequence = Sequence([_code("121322", "Source image for image processing operation")])
         items.append(item)
     return items
+
+
+def _referenced_series(origin: SourceSeries, references: list):
+    """The Common Instance Reference module: the source series of the images referenced (same study)."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.SeriesInstanceUID = _as_text(origin.first.get("SeriesInstanceUID"))
+    instances = []
+    for reference in references:
+        instance = Dataset()
+        instance.ReferencedSOPClassUID = reference.ReferencedSOPClassUID
+        instance.ReferencedSOPInstanceUID = reference.ReferencedSOPInstanceUID
+        instances.append(instance)
+    item.ReferencedInstanceSequence = Sequence(instances)
+    return item
 
 
 def save(dataset, path: Path) -> None:
