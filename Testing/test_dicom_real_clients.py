@@ -31,7 +31,7 @@ SERIES = ("CT-dicom", "CT-nifti", "MR-dicom", "MR-nifti")
 
 
 def needs(binary: str) -> str:
-    path = shutil.which(binary)
+    path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/usr/bin")
     if path is None:
         pytest.skip(f"{binary} is not installed (Debian: apt-get install dicom3tools dcmtk orthanc; .ci/run does)")
     return path
