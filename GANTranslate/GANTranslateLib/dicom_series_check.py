@@ -10,6 +10,7 @@ orthogonal grid). Anything else is refused with the problem named.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -133,3 +134,25 @@ def _shear(ordered: list[SliceHeader], distances: np.ndarray, normal: np.ndarray
         raise GANTranslateError(f"the slices of {what} are shifted in-plane by irregular amounts (not a gantry tilt); "
                                 "they cannot be placed on one grid")
     return per_slice
+
+
+MAX_VOXELS = 2 ** 30  # per file: a header may claim any size; the reader allocates what it claims
+UNCOMPRESSED = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2")
+
+
+def check_pixel_bytes(path: Path, dataset) -> None:
+    """Refuse a file whose header claims more pixels than is sane, or (uncompressed) more bytes than the file
+    holds: ITK would allocate what the header says, or fail deep inside with no file named."""
+    rows, columns = int(dataset.get("Rows") or 0), int(dataset.get("Columns") or 0)
+    frames, samples = int(dataset.get("NumberOfFrames") or 1), int(dataset.get("SamplesPerPixel") or 1)
+    voxels = rows * columns * frames * samples
+    if voxels > MAX_VOXELS:
+        raise GANTranslateError(f"{path.name} claims {rows} x {columns} x {frames} pixels, more than a volume can be "
+                                "here; the file is damaged or not an image series")
+    meta = getattr(dataset, "file_meta", None)
+    syntax = str(meta.get("TransferSyntaxUID", "1.2.840.10008.1.2")) if meta is not None else "1.2.840.10008.1.2"
+    needed = voxels * max(int(dataset.get("BitsAllocated") or 16), 1) // 8
+    if syntax in UNCOMPRESSED and path.stat().st_size < needed:
+        raise GANTranslateError(f"{path.name} holds {path.stat().st_size} bytes, fewer than its {rows} x {columns}"
+                                f"{f' x {frames}' if frames > 1 else ''} pixels need ({needed}): a truncated or damaged "
+                                "file; copy the series again")

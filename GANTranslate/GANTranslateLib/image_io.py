@@ -48,7 +48,7 @@ def read_volume(path: str | os.PathLike, *, echo: Optional[str] = None, notes: O
 def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> sitk.Image:
     """The folder's one DICOM series on the grid its headers state (checked first), or an error."""
     from .dicom_headers import series_files, slices_of
-    from .dicom_series_check import check_series, choose_echo
+    from .dicom_series_check import check_pixel_bytes, check_series, choose_echo
 
     series = series_files(folder)
     if not series:
@@ -58,6 +58,8 @@ def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> si
             f"folder {folder} holds {len(series)} DICOM series; put the series to translate in a folder of its own"
         )
     members = next(iter(series.values()))
+    for path, dataset in members:
+        check_pixel_bytes(path, dataset)
     if any(int(dataset.get("NumberOfFrames") or 1) > 1 for _, dataset in members):
         if len(members) > 1:
             raise GANTranslateError(f"folder {folder} holds {len(members)} files of a multi-frame series; "
