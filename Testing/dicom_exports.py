@@ -36,4 +36,8 @@ def make_exports(base: Path) -> dict[str, Path]:
                 write_dicom_series(read_volume(base / f"{name}.nii.gz"), base / name, card.id, card.version, "T1",
                                    modality if modality == "CT" else "T2", None, patient=PATIENT)
             made[name], made[f"{name}.nii"] = base / name, base / f"{name}.nii.gz"
+    card = find_package(MODELS["CT"]).card  # the oblique Hitachi sCT on an axial grid (--dicom-axial)
+    write_dicom_series(read_volume(made["CT-dicom.nii"]), base / "CT-axial", card.id, card.version, "T1", "CT",
+                       DICOM_SOURCE, axial=True)
+    made["CT-axial"] = base / "CT-axial"
     return made

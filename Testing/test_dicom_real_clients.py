@@ -37,7 +37,7 @@ def needs(binary: str) -> str:
     return path
 
 
-@pytest.mark.parametrize("name", SERIES)
+@pytest.mark.parametrize("name", [*SERIES, "CT-axial"])
 def test_dciodvfy_finds_no_error_in_any_file(bundled_model_dicom_exports: dict, name: str) -> None:
     dciodvfy = needs("dciodvfy")
     for path in sorted(bundled_model_dicom_exports[name].iterdir()):
