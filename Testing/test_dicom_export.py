@@ -119,8 +119,20 @@ def test_a_nifti_input_needs_a_patient_and_gets_hfs_with_a_warning(tmp_path: Pat
     assert "--patient-id and --patient-name" in capsys.readouterr().err and not out.exists()
     assert main(["predict", "-m", str(package.path), "-i", str(t2_nrrd), "-o", str(out), "--dicom",
                  "--patient-id", "P1", "--patient-name", "DOE^JANE"]) == 0
-    assert "Patient Position not known: wrote HFS" in capsys.readouterr().err
-    assert files(out)[0].PatientPosition == "HFS"
+    captured = capsys.readouterr()
+    assert "Patient Position not known: wrote HFS" in captured.err
+    assert "a second series beside that one" in captured.out  # a re-run is a new series, and predict says so
+    assert files(out)[0].PatientPosition == "HFS" and str(files(out)[0].PatientName) == "DOE^JANE"
+    oblique = tmp_path / "oblique"
+    assert main(["predict", "-m", str(package.path), "-i", str(DICOM_SOURCE), "-o", str(oblique), "--dicom",
+                 "--dicom-axial"]) == 0
+    assert "resampled onto an axial grid" in capsys.readouterr().out
+    assert [float(v) for v in files(oblique)[0].ImageOrientationPatient] == [1, 0, 0, 0, 1, 0]
+    axial = tmp_path / "axial"  # already axial: written on its own grid, and not said to be resampled
+    assert main(["predict", "-m", str(package.path), "-i", str(t2_nrrd), "-o", str(axial), "--dicom", "--dicom-axial",
+                 "--patient-id", "P1", "--patient-name", "DOE^JANE", "--patient-position", "FFS"]) == 0
+    assert "resampled" not in capsys.readouterr().out
+    assert "AXIAL" not in files(axial)[0].SeriesDescription and files(axial)[0].PatientPosition == "FFS"
     assert main(["predict", "-m", str(package.path), "-i", str(DICOM_SOURCE), "-o", str(tmp_path / "x"), "--dicom",
                  "--patient-id", "P1"]) == 1
     assert "joins its patient" in capsys.readouterr().err

@@ -65,7 +65,7 @@ class WrittenSeries:
     series_number: int = 0
     series_uid: str = ""
     not_for_clinical_use: bool = True
-    axial: bool = False
+    axial: bool = False  # resampled onto an axial grid (an axial input is written on its own grid)
     warnings: tuple[str, ...] = ()
 
 
@@ -119,13 +119,13 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
     shares_frame = "FrameOfReferenceUID" in study and (positions_from_source or on_source_grid(image, origin))
     if not shares_frame:
         study["FrameOfReferenceUID"] = new_uid()
-    if axial and not is_axial(image):
-
+    resampled = bool(axial) and not is_axial(image)  # an axial input is already on an axial grid: kept as it is
+    if resampled:
         image = resample_axial(image, -1024.0 if ct else float(sitk.GetArrayViewFromImage(image).min()))
     stored, factor = stored_pixels(sitk.GetArrayFromImage(image).astype(np.float64), ct)
     series_number = int(now.strftime(f"{8 if ct else 9}%H%M%S"))  # CT 8hhmmss, MR 9hhmmss: each export its own
     series = series_tags(study, ct, model_id, model_version, source, target, origin, now, series_number,
-                         not_clinical, intended_use, axial, factor, image, stored)
+                         not_clinical, intended_use, resampled, factor, image, stored)
     staged = temporary_folder(folder)
     try:
         for index in range(image.GetDepth()):
@@ -139,7 +139,7 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
             shutil.rmtree(staged, ignore_errors=True)
     joined = origin is not None
     return WrittenSeries(folder, str(study.get("PatientID", "")).strip() if joined else "", joined, shares_frame,
-                         series_number, series["SeriesInstanceUID"], not_clinical, bool(axial), tuple(warnings))
+                         series_number, series["SeriesInstanceUID"], not_clinical, resampled, tuple(warnings))
 
 
 def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tuple[dict, list[str]]:
