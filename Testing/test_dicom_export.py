@@ -230,3 +230,16 @@ def test_the_module_path_and_the_command_line_write_the_same_series(exports: dic
         np.testing.assert_allclose([float(v) for v in module.ImagePositionPatient],
                                    [float(v) for v in cli.ImagePositionPatient], atol=1e-3)
         np.testing.assert_array_equal(module.pixel_array, cli.pixel_array)
+
+
+def test_a_fractional_mr_output_is_stored_scaled_by_a_stated_power_of_ten(tmp_path: Path) -> None:
+    """The MR Image IOD has no Rescale Slope: a [0, 1] output would round to 0 and 1 without the factor."""
+    image = read_volume(DICOM_SOURCE)
+    values = sitk.GetArrayFromImage(image).astype(np.float64)
+    scaled = sitk.GetImageFromArray(values / values.max())
+    scaled.CopyInformation(image)
+    write_dicom_series(scaled, tmp_path / "mr", "m", "1.0.0", "T1", "T2", DICOM_SOURCE, positions_from_source=True)
+    first = files(tmp_path / "mr")[0]
+    assert factor_of(first) == 1000 and "x 1000" in first.ImageComments
+    back = sitk.GetArrayFromImage(series(tmp_path / "mr")) / 1000
+    np.testing.assert_allclose(back, values / values.max(), atol=0.0005 + 1e-9)

@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="output file (.nii.gz, .nii, .nrrd or .mha); for a batch: a folder, which gets "
                               "NAME_synthetic-TARGET.* per input and summary.csv")
     predict.add_argument("--dicom", action="store_true",
-                         help="write the result as a DICOM series into the folder -o (new or empty), marked SYNTHETIC, "
-                              "in the source's study where the input is a DICOM series (CT in HU)")
+                         help="write the result as a DICOM series into the folder -o (new or empty), marked SYNTHETIC "
+                              "(and NOT FOR CLINICAL USE where the model's card says so), in the source's study where "
+                              "the input is a DICOM series (CT in HU); from another input, give --patient-id and "
+                              "--patient-name")
     predict.add_argument("--dicom-axial", action="store_true",
                          help="with --dicom: resample onto an axial grid (HFS orientation) for planning systems that "
                               "import axial CT only (default: the input's own grid)")

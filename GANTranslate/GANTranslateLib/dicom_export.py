@@ -12,7 +12,7 @@ positions are the source's: read from that series by this process, or lying on i
 
 Pixels: CT as signed 16-bit HU (slope 1, intercept 0, brain and bone windows); MR (whose IOD has no
 rescale) as 16-bit integers equal to the output, or to the output times a stated power of ten when its
-range is too small or too large for whole numbers. Geometry: the input's (per-slice Image Position, one
+range is too small (fractional, below 256) or too large (32767 and beyond) for whole numbers. Geometry: the input's (per-slice Image Position, one
 Image Orientation, Pixel Spacing, Slice Thickness and, for MR, Spacing Between Slices = the slice step),
 or, on request, an axial grid holding the same volume (a planning system that imports axial CT only).
 """
@@ -188,7 +188,7 @@ def stored_pixels(values: np.ndarray, ct: bool) -> tuple[np.ndarray, float]:
     whole = np.allclose(values, np.rint(values))
     while top * factor >= 32767 and factor > 1e-6:
         factor /= 10
-    while not whole and 0 < top * factor < 1000 and factor < 1e6:
+    while not whole and 0 < top * factor < 256 and factor < 1e6:  # fractional: keep at least 8 bits of range
         factor *= 10
     scaled = np.rint(values * factor)
     if scaled.min() >= 0:
