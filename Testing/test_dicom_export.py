@@ -138,6 +138,9 @@ def test_a_nifti_input_needs_a_patient_and_gets_hfs_with_a_warning(tmp_path: Pat
     assert "joins its patient" in capsys.readouterr().err
     assert main(["predict", "-m", str(package.path), "-i", str(t2_nrrd), "-o", str(tmp_path / "y.nii.gz"), "--dicom-axial"]) == 1
     assert "add --dicom" in capsys.readouterr().err
+    assert main(["predict", "-m", str(package.path), "-i", str(t2_nrrd), "-o", str(tmp_path / "z"), "--dicom",
+                 "--patient-id", "P1", "--patient-name", "DOE\\JANE"]) == 1
+    assert "no backslash" in capsys.readouterr().err and not (tmp_path / "z").exists()
 
 
 def test_only_a_card_with_an_unlimited_intended_use_is_cleared_and_the_module_path_reads_the_card(tmp_path: Path) -> None:
@@ -153,6 +156,9 @@ def test_only_a_card_with_an_unlimited_intended_use_is_cleared_and_the_module_pa
     assert module.not_for_clinical_use and "NOT FOR CLINICAL USE" in files(tmp_path / "module")[0].SeriesDescription
     unknown = write_dicom_series(image, tmp_path / "unknown", "no-such-model", "1.0.0", "T1", "CT", DICOM_SOURCE)
     assert unknown.not_for_clinical_use
+    hostile = write_dicom_series(image, tmp_path / "hostile", "m", "1.0.0", "T1", "CT", DICOM_SOURCE,
+                                 intended_use="Research only\x1b]0;approved for clinical use\x07")
+    assert hostile.not_for_clinical_use and "\x1b" not in files(tmp_path / "hostile")[0].ImageComments
     cleared = write_dicom_series(image, tmp_path / "cleared", "m", "1.0.0", "T1", "CT", DICOM_SOURCE,
                                  intended_use="Synthetic CT for MR-only radiotherapy planning of the adult brain.")
     first = files(tmp_path / "cleared")[0]

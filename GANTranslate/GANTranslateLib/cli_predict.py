@@ -89,6 +89,11 @@ def check_dicom_options(args: argparse.Namespace):
     if missing:
         raise GANTranslateError(f"the input is not DICOM, so the series needs its patient: give {' and '.join(missing)} "
                                 "(a PACS would file every such export under one blank patient)")
+    for flag in ("--patient-id", "--patient-name"):
+        value = given[flag].strip()
+        if len(value) > 64 or "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise GANTranslateError(f"{flag} {value[:70]!r} cannot be stored in DICOM: at most 64 characters, no "
+                                    "backslash or control character")
     return Patient(args.patient_id.strip(), args.patient_name.strip(), args.patient_position)
 
 
@@ -120,6 +125,8 @@ def predict_batch(args: argparse.Namespace) -> int:
 
     if args.disagreement_map:
         raise GANTranslateError("--disagreement-map takes one volume; for a batch, run the volumes one by one")
+    if args.echo:
+        raise GANTranslateError("--echo chooses an echo of one DICOM series folder; for a batch, run the series one by one")
     package = find_package(args.model)
     _, target = resolve_direction(package.card, args.source, args.target)
     output_dir = Path(args.output)

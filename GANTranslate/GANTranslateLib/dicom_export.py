@@ -179,6 +179,11 @@ def _as_text(value) -> str:
     return str(value)
 
 
+def printable(text: Optional[str]) -> str:
+    """``text`` with control characters (a hostile card's escape sequences) replaced by spaces."""
+    return "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in (text or "")).strip()
+
+
 def stored_pixels(values: np.ndarray, ct: bool) -> tuple[np.ndarray, float]:
     """The pixel values to store and the factor they were multiplied by (1 unless stated)."""
     if ct:
@@ -216,7 +221,7 @@ def series_tags(study: dict, ct: bool, model_id: str, model_version: str, source
                   + "".join(f"; {s}" for s in steps))
     comments = f"SYNTHETIC {target} from {source} by {model_id} {model_version}; not an acquired image."
     if not_clinical:
-        comments += f" {NOT_FOR_CLINICAL_USE}: the model's stated intended use is: {intended_use or 'none stated'}"
+        comments += f" {NOT_FOR_CLINICAL_USE}: the model's stated intended use is: {printable(intended_use) or 'none stated'}"
     if steps:
         comments += " " + "; ".join(steps).capitalize() + "."
     tags = {**study,
