@@ -87,7 +87,7 @@ def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> si
         shift = float(np.linalg.norm(grid.shear))
         notes.append(f"the DICOM series is gantry-tilted (each slice shifted {shift:.3g} mm in-plane, "
                      f"{shift * (len(grid.slices) - 1):.3g} mm over the series): resampled onto an orthogonal grid "
-                     "at the acquired positions; a DICOM export gets a frame of reference of its own")
+                     "at the acquired positions (the grid is widened to hold every slice)")
     return image
 
 
