@@ -57,8 +57,10 @@ def free_port() -> int:
 
 
 class Orthanc:
-    """A real Orthanc with its own configuration and storage in a temporary folder: HTTP from localhost only
-    (RemoteAccessAllowed false), no plugins, C-STORE accepted only from the test's AE title on 127.0.0.1."""
+    """A real Orthanc with its own configuration and storage in a temporary folder, on free ports: HTTP from
+    localhost only (RemoteAccessAllowed false), no plugins, no saved jobs. Orthanc 1.10 has no bind address
+    for its DICOM port, so C-STORE is accepted only from the test's AE title calling from 127.0.0.1
+    (DicomCheckModalityHost) and echo and store from anyone else are refused."""
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
