@@ -252,3 +252,13 @@ def test_a_fractional_mr_output_is_stored_scaled_by_a_stated_power_of_ten(tmp_pa
     assert factor_of(first) == 1000 and "x 1000" in first.ImageComments
     back = sitk.GetArrayFromImage(series(tmp_path / "mr")) / 1000
     np.testing.assert_allclose(back, values / values.max(), atol=0.0005 + 1e-9)
+
+
+def test_a_single_dicom_file_input_joins_its_patient_without_patient_options(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "p")
+    one = sorted(DICOM_SOURCE.iterdir())[0]
+    assert main(["predict", "-m", str(package.path), "-i", str(one), "-o", str(tmp_path / "out"), "--dicom"]) == 0
+    written, source = files(tmp_path / "out"), pydicom.dcmread(str(one))
+    assert len(written) == 1 and written[0].PatientID == source.PatientID
+    assert written[0].StudyInstanceUID == source.StudyInstanceUID
+    assert written[0].SourceImageSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID

@@ -40,11 +40,11 @@ def predict(args: argparse.Namespace) -> int:
         if args.dicom:
             from .dicom_export import describe, write_dicom_series
 
-            source_folder = Path(args.input) if Path(args.input).is_dir() else None
+            source_dicom = Path(args.input) if is_dicom_input(args.input) else None
             written = write_dicom_series(result.image, output, package.card.id, package.card.version, result.source,
-                                         result.target, source_folder, patient=patient,
+                                         result.target, source_dicom, patient=patient,
                                          intended_use=package.card.data.get("intended_use", ""), axial=args.dicom_axial,
-                                         positions_from_source=source_folder is not None)
+                                         positions_from_source=source_dicom is not None)
             notes += list(written.warnings)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)
@@ -79,7 +79,7 @@ def check_dicom_options(args: argparse.Namespace):
         if named:
             raise GANTranslateError(f"{', '.join(named)} describe(s) a DICOM series: add --dicom (or leave them out)")
         return None
-    if Path(args.input).is_dir():
+    if is_dicom_input(args.input):
         named = [flag for flag in ("--patient-id", "--patient-name", "--patient-position") if given[flag]]
         if named:
             raise GANTranslateError(f"{', '.join(named)}: the input is a DICOM series, and the synthetic series joins its "
@@ -95,6 +95,14 @@ def check_dicom_options(args: argparse.Namespace):
             raise GANTranslateError(f"{flag} {value[:70]!r} cannot be stored in DICOM: at most 64 characters, no "
                                     "backslash or control character")
     return Patient(args.patient_id.strip(), args.patient_name.strip(), args.patient_position)
+
+
+def is_dicom_input(path: str) -> bool:
+    """A DICOM series folder, or one DICOM file (a multi-frame image): its patient and study are the series'."""
+    from .dicom_headers import read_header
+
+    path = Path(path)
+    return path.is_dir() or (path.is_file() and read_header(path) is not None)
 
 
 def check_dicom_folder(path: str) -> Path:
