@@ -121,3 +121,11 @@ def as_saved(image: sitk.Image, path: Path) -> sitk.Image:
 
 def array(image: sitk.Image) -> np.ndarray:
     return sitk.GetArrayFromImage(image)
+
+
+@pytest.fixture(scope="session")
+def bundled_model_dicom_exports(tmp_path_factory) -> dict[str, Path]:
+    """Synthetic CT and MR series (and NIfTI) by the real bundled models, made once (dicom_exports.py)."""
+    from dicom_exports import make_exports
+
+    return make_exports(tmp_path_factory.mktemp("dicom_exports"))

@@ -122,7 +122,7 @@ def test_the_widget_drives_a_run_from_apply_to_the_new_node_and_exports_dicom(tm
     on_grid = sitk.Resample(written, original, sitk.Transform(), sitk.sitkNearestNeighbor)
     np.testing.assert_allclose(sitk.GetArrayFromImage(on_grid), sitk.GetArrayFromImage(original), rtol=1e-4, atol=0.5)
     first, source = pydicom.dcmread(sorted((tmp_path / "dicom").iterdir())[0]), pydicom.dcmread(source_file)
-    assert first.SeriesDescription.startswith("SYNTHETIC T2") and list(first.ImageType) == ["DERIVED", "SECONDARY", "SYNTHETIC"]
+    assert first.SeriesDescription.startswith("SYNTHETIC T2") and list(first.ImageType) == ["DERIVED", "SECONDARY", "OTHER", "SYNTHETIC"]
     assert first.StudyInstanceUID == source.StudyInstanceUID and first.SeriesInstanceUID != source.SeriesInstanceUID
 
 

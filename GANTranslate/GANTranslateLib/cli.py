@@ -53,8 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="output file (.nii.gz, .nii, .nrrd or .mha); for a batch: a folder, which gets "
                               "NAME_synthetic-TARGET.* per input and summary.csv")
     predict.add_argument("--dicom", action="store_true",
-                         help="write the result as a DICOM series into the folder -o (new or empty), marked SYNTHETIC, "
-                              "in the source's study where the input is a DICOM series (CT in HU)")
+                         help="write the result as a DICOM series into the folder -o (new or empty), marked SYNTHETIC "
+                              "(and NOT FOR CLINICAL USE where the model's card says so), in the source's study where "
+                              "the input is a DICOM series (CT in HU); from another input, give --patient-id and "
+                              "--patient-name")
+    predict.add_argument("--dicom-axial", action="store_true",
+                         help="with --dicom: resample onto an axial grid (HFS orientation) for planning systems that "
+                              "import axial CT only (default: the input's own grid)")
+    predict.add_argument("--patient-id", help="with --dicom from an input that is not DICOM: the patient's ID (required)")
+    predict.add_argument("--patient-name", help="with --dicom from an input that is not DICOM: the patient's name "
+                                                "(required), e.g. 'DOE^JANE'")
+    predict.add_argument("--patient-position", choices=["HFS", "HFP", "FFS", "FFP", "HFDR", "HFDL", "FFDR", "FFDL"],
+                         help="with --dicom from an input that is not DICOM: Patient Position (default HFS, with a warning)")
+    predict.add_argument("--echo", help="a DICOM series folder of several echoes: the echo number to translate")
     predict.add_argument("--skip-existing", action="store_true", help="batch: keep outputs that exist (resume)")
     predict.add_argument("--force-overwrite", dest="overwrite", action="store_true",
                          help="replace an output that exists though GANTranslate did not write it (by default only "

@@ -20,6 +20,7 @@ def predict(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    patient = check_dicom_options(args)
     if is_batch(args.input, Path(args.output)) and not args.dicom:
         return predict_batch(args)
     output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
@@ -29,35 +30,79 @@ def predict(args: argparse.Namespace) -> int:
         check_replaceable(check_writable(args.disagreement_map, inputs=[args.input]), args.overwrite)
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
-    image = read_volume(args.input)
+    notes: list[str] = []
+    image = read_volume(args.input, echo=args.echo, notes=notes)
     options = inference_options(args)
     reporter = make_reporter(args.progress)
     try:
         result = translate_image(image, package, args.source, args.target, options, progress=reporter)
         reporter("writing", 0, 1)
         if args.dicom:
-            from .dicom_export import write_dicom_series
+            from .dicom_export import describe, write_dicom_series
 
-            source_folder = Path(args.input) if Path(args.input).is_dir() else None
-            write_dicom_series(result.image, output, package.card.id, package.card.version, result.source, result.target,
-                               source_folder)
+            source_dicom = Path(args.input) if is_dicom_input(args.input) else None
+            written = write_dicom_series(result.image, output, package.card.id, package.card.version, result.source,
+                                         result.target, source_dicom, patient=patient,
+                                         intended_use=package.card.data.get("intended_use", ""), axial=args.dicom_axial,
+                                         positions_from_source=source_dicom is not None)
+            notes += list(written.warnings)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)
         if result.disagreement is not None:
             write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
     finally:
         reporter.close()
-    for warning in result.warnings:
+    for warning in notes + list(result.warnings):
         reporter.event("warning", message=warning)
         if args.progress != "json":
             print(f"gantranslate: warning: {warning}", file=sys.stderr)
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
                    source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3),
-                   warnings=list(result.warnings))
+                   warnings=notes + list(result.warnings))
     if args.progress != "json":
         print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
               f"{result.seconds:.1f} s)")
+        if args.dicom:
+            print(describe(written))
     return 0
+
+
+def check_dicom_options(args: argparse.Namespace):
+    """The patient of a DICOM series made from an input that is not DICOM (a DICOM source names its own), or
+    None; DICOM-only options without --dicom are an error, not ignored."""
+    from .dicom_export import Patient
+
+    given = {"--patient-id": args.patient_id, "--patient-name": args.patient_name,
+             "--patient-position": args.patient_position, "--dicom-axial": args.dicom_axial or None}
+    if not args.dicom:
+        named = [flag for flag, value in given.items() if value]
+        if named:
+            raise GANTranslateError(f"{', '.join(named)} describe(s) a DICOM series: add --dicom (or leave them out)")
+        return None
+    if is_dicom_input(args.input):
+        named = [flag for flag in ("--patient-id", "--patient-name", "--patient-position") if given[flag]]
+        if named:
+            raise GANTranslateError(f"{', '.join(named)}: the input is a DICOM series, and the synthetic series joins its "
+                                    "patient and study; leave them out")
+        return None
+    missing = [flag for flag in ("--patient-id", "--patient-name") if not (given[flag] or "").strip()]
+    if missing:
+        raise GANTranslateError(f"the input is not DICOM, so the series needs its patient: give {' and '.join(missing)} "
+                                "(a PACS would file every such export under one blank patient)")
+    for flag in ("--patient-id", "--patient-name"):
+        value = given[flag].strip()
+        if len(value) > 64 or "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise GANTranslateError(f"{flag} {value[:70]!r} cannot be stored in DICOM: at most 64 characters, no "
+                                    "backslash or control character")
+    return Patient(args.patient_id.strip(), args.patient_name.strip(), args.patient_position)
+
+
+def is_dicom_input(path: str) -> bool:
+    """A DICOM series folder, or one DICOM file (a multi-frame image): its patient and study are the series'."""
+    from .dicom_headers import read_header
+
+    path = Path(path)
+    return path.is_dir() or (path.is_file() and read_header(path) is not None)
 
 
 def check_dicom_folder(path: str) -> Path:
@@ -88,6 +133,8 @@ def predict_batch(args: argparse.Namespace) -> int:
 
     if args.disagreement_map:
         raise GANTranslateError("--disagreement-map takes one volume; for a batch, run the volumes one by one")
+    if args.echo:
+        raise GANTranslateError("--echo chooses an echo of one DICOM series folder; for a batch, run the series one by one")
     package = find_package(args.model)
     _, target = resolve_direction(package.card, args.source, args.target)
     output_dir = Path(args.output)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 import numpy as np
 import SimpleITK as sitk
@@ -21,15 +21,22 @@ def full_suffix(path: Path) -> str:
     return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
 
 
-def read_volume(path: str | os.PathLike) -> sitk.Image:
-    """Read a scalar 3D volume (a 2D image becomes one slice) from a file or a DICOM series folder."""
+def read_volume(path: str | os.PathLike, *, echo: Optional[str] = None, notes: Optional[list[str]] = None) -> sitk.Image:
+    """Read a scalar 3D volume (a 2D image becomes one slice) from a file or a DICOM series folder.
+
+    A DICOM series is checked slice by slice before it is stacked (dicom_series_check); ``echo`` chooses one
+    echo of a multi-echo series; what the reader did to place the voxels (a tilt resampled) is appended to
+    ``notes``."""
     path = Path(path)
     if not path.exists():
         raise GANTranslateError(f"input not found: {path} (check the path)")
     if path.is_file() and is_nifti(path):
         check_nifti(path)  # ITK would zero-fill a truncated file and zero NaN voxels without a word
+    if echo is not None and not path.is_dir():
+        raise GANTranslateError(f"--echo chooses an echo of a DICOM series folder; {path} is a file")
     try:
-        image = _read_dicom_folder(path) if path.is_dir() else sitk.ReadImage(str(path))
+        image = read_dicom_folder(path, echo, notes if notes is not None else []) if path.is_dir() \
+            else sitk.ReadImage(str(path))
     except RuntimeError as error:
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown reason"
         raise GANTranslateError(
@@ -38,17 +45,50 @@ def read_volume(path: str | os.PathLike) -> sitk.Image:
     return _checked(image, path)
 
 
-def _read_dicom_folder(folder: Path) -> sitk.Image:
-    series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> sitk.Image:
+    """The folder's one DICOM series on the grid its headers state (checked first), or an error."""
+    from .dicom_headers import series_files, slices_of
+    from .dicom_series_check import check_pixel_bytes, check_series, choose_echo
+
+    series = series_files(folder)
     if not series:
         raise GANTranslateError(f"no DICOM series in folder {folder}; give a folder of one DICOM series or an image file")
     if len(series) > 1:
         raise GANTranslateError(
             f"folder {folder} holds {len(series)} DICOM series; put the series to translate in a folder of its own"
         )
+    members = next(iter(series.values()))
+    for path, dataset in members:
+        check_pixel_bytes(path, dataset)
+    if any(int(dataset.get("NumberOfFrames") or 1) > 1 for _, dataset in members):
+        if len(members) > 1:
+            raise GANTranslateError(f"folder {folder} holds {len(members)} files of a multi-frame series; "
+                                    "give one multi-frame file (its path) at a time")
+        if echo is not None:
+            raise GANTranslateError("--echo chooses an echo of a series of single-frame files; this is a multi-frame file")
+        return sitk.ReadImage(str(members[0][0]))  # exactly as the file given by its path
+    slices = choose_echo([s for path, dataset in members for s in slices_of(path, dataset)], echo)
+    grid = check_series(slices, f"the DICOM series in {folder}")
     reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
-    return reader.Execute()
+    reader.SetFileNames([str(s.file) for s in grid.slices])
+    warn = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # ITK's own spacing warning: the check above speaks instead
+    try:
+        image = reader.Execute()
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(warn)
+    image.SetOrigin(tuple(float(v) for v in grid.origin))
+    image.SetDirection(tuple(float(v) for v in grid.direction.flatten()))
+    image.SetSpacing(grid.spacing)
+    if grid.tilted:
+        from .dicom_tilt import resample_tilted
+
+        image = resample_tilted(image, grid.shear)
+        shift = float(np.linalg.norm(grid.shear))
+        notes.append(f"the DICOM series is gantry-tilted (each slice shifted {shift:.3g} mm in-plane, "
+                     f"{shift * (len(grid.slices) - 1):.3g} mm over the series): resampled onto an orthogonal grid "
+                     "at the acquired positions (the grid is widened to hold every slice)")
+    return image
 
 
 def _checked(image: sitk.Image, path: Path) -> sitk.Image:
