@@ -1,0 +1,110 @@
+"""bench/results-gpu.md from bench/gpu.py's results: every rate next to the measured peak it is a fraction of."""
+from __future__ import annotations
+
+
+def _rate(gflops: float) -> str:
+    return f"{gflops / 1000:.1f} TFLOP/s" if gflops >= 1000 else f"{gflops:.1f} GFLOP/s"
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.0f} %"
+
+
+def _num(value, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def header(r: dict) -> list[str]:
+    extra = f", CUDA {r['cuda']}, cuDNN {r['cudnn']}" if r.get("cuda") else f", {r.get('threads')} threads"
+    lines = [f"# GPU benchmark{' (tiny CPU check: sizes too small to mean anything)' if r['tiny'] else ''}", "",
+             f"{r['device']}{extra}, torch {r['torch']}; run took {r['seconds']:.0f} s of a {r['budget_s']:.0f} s budget", "",
+             "| convolution peak (3x3, 256 ch) | rate | layout | contiguous | channels-last |", "|---|---|---|---|---|"]
+    for p, peak in r["peaks"].items():
+        lines.append(f"| {p} {tuple(peak['shape'])} | {_rate(peak['gflops'])} | {peak['layout']} | "
+                     f"{_rate(peak['contiguous_gflops'])} | {_rate(peak['channels_last_gflops'])} |")
+    return lines
+
+
+def networks(r: dict) -> list[str]:
+    lines = ["", "Slice-wise network rates (slices/s; autocast, contiguous unless named; % of the same precision's peak):", "",
+             "| network | GFLOP/slice | precision | batch 1 | batch 8 | batch 32 | best: slices/s (how) | best % of peak |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in r.get("networks", []):
+        for p, best in row["best"].items():
+            plain = {x["batch"]: x["slices_per_s"] for x in row["rates"] if x["precision"] == p
+                     and x["layout"] == "contiguous" and x["weights"] != "cast" and not x["cudnn_benchmark"]}
+            how = f"batch {best['batch']}, {best['layout']}, weights {best['weights']}" + \
+                  (", cudnn.benchmark" if best["cudnn_benchmark"] else "")
+            lines.append(f"| {row['network']} | {row['gflop_per_slice']:.2f} | {p} | "
+                         + " | ".join(_num(plain.get(b)) for b in (1, 8, 32))
+                         + f" | {best['slices_per_s']:.1f} ({how}) | {_pct(best.get('fraction_of_peak'))} |")
+    return lines
+
+
+def engine(r: dict) -> list[str]:
+    lines = ["", "The engine's whole run (read, translate, write uncompressed NRRD):", "",
+             "| network | volume | precision | batch | seconds | slices/s | fast vs exact (PSNR dB, max abs) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in r.get("networks", []):
+        error = row["engine"]["fast_error"]
+        measured = "–" if error is None else f"{error['precision']}: {error['psnr_db']:.1f}, {_num(error['max_abs'], 3)}"
+        for run in row["engine"]["runs"]:
+            lines.append(f"| {row['network']} | {'x'.join(map(str, row['engine']['volume']))} | {run['precision']} | "
+                         f"{run['batch']}{' (default)' if run['default'] else ''} | {run['seconds']:.2f} | "
+                         f"{run['slices_per_s']:.0f} | {measured} |")
+    return lines
+
+
+def pipeline(r: dict) -> list[str]:
+    p = r.get("pipeline")
+    if not p:
+        return []
+    lines = ["", f"Pipeline stages on {'x'.join(map(str, p['volume']))} ({p['network']}), each timed alone; share of the "
+             f"engine's exact run ({p['engine_exact_s']:.2f} s):", "", "| stage | seconds | share |", "|---|---|---|"]
+    for key, value in p.items():
+        if key.endswith("_s"):
+            share = p["shares_of_engine_exact"].get(key[:-2])
+            lines.append(f"| {key[:-2].replace('_', ' ')} | {value:.3f} | {_pct(share)} |")
+    return lines
+
+
+def patch(r: dict) -> list[str]:
+    p = r.get("patch")
+    if not p:
+        return []
+    lines = ["", f"Patch-wise: {p['network']}, {'x'.join(map(str, p['volume']))} in {'x'.join(map(str, p['patch']))} windows:",
+             "", "| precision | batch | seconds | voxels/s | peak GPU memory (MB) |", "|---|---|---|---|---|"]
+    for run in p["runs"]:
+        if "error" in run:
+            lines.append(f"| {run['precision']} | {run['batch']} | {run['error']} | | |")
+        else:
+            lines.append(f"| {run['precision']} | {run['batch']} | {run['seconds']:.2f} | {run['voxels_per_s'] / 1e6:.1f} M | "
+                         f"{_num(run['peak_device_memory_mb'], 0)} |")
+    return lines
+
+
+def training(r: dict) -> list[str]:
+    lines = ["", "| trainer step | size | batch | mixed precision | steps/s | images/s |", "|---|---|---|---|---|---|"]
+    for t in r.get("training", []):
+        lines.append(f"| {t['setup']} | {t['size']}² | {t['batch']} | {'on' if t['amp'] else 'off'} | "
+                     f"{t['steps_per_s']:.2f} | {t['images_per_s']:.1f} |")
+    return lines if r.get("training") else []
+
+
+def compiled(r: dict) -> list[str]:
+    if not r.get("compiled"):
+        return []
+    lines = ["", "| compiled | precision | mode | batch | compile (s) | slices/s | eager slices/s | × |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in r["compiled"]:
+        lines.append(f"| {c['network']} ({c['backend']}) | {c['precision']} | {c['mode']} | {c['batch']} | "
+                     f"{c['compile_s']:.1f} | {_num(c['slices_per_s'])} | {_num(c['eager_slices_per_s'])} | "
+                     f"{_num(c['speedup'], 2)} |")
+    return lines
+
+
+def markdown(r: dict) -> str:
+    lines = header(r) + networks(r) + engine(r) + pipeline(r) + patch(r) + training(r) + compiled(r)
+    if r.get("skipped"):
+        lines += ["", "Skipped for the time budget: " + "; ".join(r["skipped"])]
+    return "\n".join(lines) + "\n"
