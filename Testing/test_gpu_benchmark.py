@@ -39,6 +39,7 @@ def test_the_tiny_run_goes_through_every_part(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "out" / "results-gpu.json").read_text(encoding="utf-8"))
     assert results["tiny"] and results["device"].startswith("CPU") and not results["skipped"]
+    assert results["errors"] == []
     assert set(results["peaks"]) == set(results["precisions"]) and "exact" in results["precisions"]
     names = [row["network"] for row in results["networks"]]
     assert names[2:] == ["bundled: t1-to-t2-pix2pix-2d", "bundled: unified-mr-t1-t2-flair-2d"] and len(names) == 4
@@ -49,6 +50,7 @@ def test_the_tiny_run_goes_through_every_part(tmp_path: Path) -> None:
     assert results["patch"]["runs"] and all("seconds" in run for run in results["patch"]["runs"])
     assert [t["setup"] for t in results["training"]][-1] == "pix2pix, the generator of t1-to-t2-pix2pix-2d"
     assert results["compiled"] and all(c["slices_per_s"] for c in results["compiled"])
+    assert all("steps_per_s" in t for t in results["training"])
     report = (tmp_path / "out" / "results-gpu.md").read_text(encoding="utf-8")
     assert "convolution peak" in report and "trainer step" in report and "Pipeline stages" in report
 

@@ -103,39 +103,57 @@ def device_description(device: torch.device) -> dict:
     return {"device": f"CPU: {cpu_model()}", "threads": torch.get_num_threads()}
 
 
+def attempt(results: dict, what: str, part):
+    """A part's result, or None with its error recorded: one part that fails must not cost the others."""
+    try:
+        return part()
+    except Exception as error:  # noqa: BLE001 -- recorded in the results and the report
+        message = str(error).splitlines()[0] if str(error) else ""
+        results["errors"].append(f"{what}: {type(error).__name__}: {message}"[:300])
+        print(f"gpu.py: {results['errors'][-1]}", file=sys.stderr, flush=True)
+        return None
+
+
 def run(plan: Plan, device: torch.device, cards: Path, budget: Budget) -> dict:
     precisions = available_precisions(device, cpu_has_fast_bf16())
     results: dict = {"torch": torch.__version__, "tiny": plan.tiny, **device_description(device), "precisions": precisions,
-                     "budget_s": budget.seconds}
+                     "budget_s": budget.seconds, "errors": []}
     results["peaks"] = {p: conv_peak(device, p, plan.peak_shape, plan.min_seconds) for p in precisions}
     print(json.dumps(results["peaks"]), flush=True)
     networks = [(name, *random_network(arch, args)) for name, arch, args in plan.standard] + bundled_architectures(cards)
+    needs = (lambda seconds: 0 if plan.tiny else seconds)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         volume = parts.synthetic_volume(plan.volume, scratch)
         results["networks"] = []
         for name, package, network in networks:
-            if not budget.allows(f"network sweep and engine runs: {name}", 20 if not plan.tiny else 0):
-                continue
-            row = parts.sweep(name, package.card, network.to(device), plan, device, precisions, results["peaks"])
-            row["engine"] = parts.engine_runs(package, network, volume, device, row["best_batch"], plan)
-            results["networks"].append(row)
-            print(json.dumps({k: v for k, v in row.items() if k != "rates"}), flush=True)
+            if budget.allows(f"network sweep and engine runs: {name}", needs(20)):
+                row = attempt(results, name, lambda: network_row(name, package, network, volume, device, plan, precisions,
+                                                                  results["peaks"]))
+                if row is not None:
+                    results["networks"].append(row)
+                    print(json.dumps({k: v for k, v in row.items() if k != "rates"}), flush=True)
         name, package, network = networks[0]
-        if budget.allows("pipeline share", 15 if not plan.tiny else 0):
-            results["pipeline"] = parts.pipeline_share(name, package, network, volume, device, precisions, plan, scratch)
-            print(json.dumps(results["pipeline"]), flush=True)
-        if budget.allows("patch-wise 3D", 40 if not plan.tiny else 0):
-            name, arch, args = plan.unet3d
-            results["patch"] = parts.patchwise(name, *random_network(arch, args, (plan.patch,) * 3), device, plan, scratch)
-            print(json.dumps(results["patch"]), flush=True)
-    if budget.allows("trainer", 40 if not plan.tiny else 0):
-        results["training"] = parts.trainer_rates(device, plan, cards, budget)
-        print(json.dumps(results["training"]), flush=True)
-    results["compiled"] = parts.compiled_rates(networks[: len(plan.standard)], device, plan, precisions, results, budget)
+        if budget.allows("pipeline share", needs(15)):
+            results["pipeline"] = attempt(results, "pipeline share", lambda: parts.pipeline_share(
+                name, package, network, volume, device, precisions, plan, scratch))
+        if budget.allows("patch-wise 3D", needs(40)):
+            name3d, arch, args = plan.unet3d
+            results["patch"] = attempt(results, "patch-wise 3D", lambda: parts.patchwise(
+                name3d, *random_network(arch, args, (plan.patch,) * 3), device, plan, scratch))
+    results["training"] = attempt(results, "trainer", lambda: parts.trainer_rates(device, plan, cards, budget))
+    results["compiled"] = attempt(results, "compiled", lambda: parts.compiled_rates(
+        networks[: len(plan.standard)], device, plan, precisions, budget, results["errors"]))
     results["skipped"] = budget.skipped
     results["seconds"] = round(budget.seconds - budget.left(), 1)
     return results
+
+
+def network_row(name: str, package: ModelPackage, network: torch.nn.Module, volume: Path, device: torch.device, plan: Plan,
+                precisions: list[str], peaks: dict) -> dict:
+    row = parts.sweep(name, package.card, network.to(device), plan, device, precisions, peaks)
+    row["engine"] = parts.engine_runs(package, network, volume, device, row["best_batch"], plan)
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="tiny sizes on the CPU: checks every part in seconds")
     parser.add_argument("--cards", type=Path, default=BUNDLED_MODELS, help="folder of MODEL/model.json (default: bundled)")
     parser.add_argument("--out", type=Path, default=REPO / "bench", help="folder for results-gpu.md and .json")
-    parser.add_argument("--budget", type=float, default=420.0, help="seconds the whole run may take (default 420)")
+    parser.add_argument("--budget", type=float, default=360.0, help="seconds the parts may take (default 360)")
     parser.add_argument("--device", default="cuda", help="default cuda; the tiny run uses the CPU")
     args = parser.parse_args(argv)
     device = torch.device("cpu" if args.tiny else args.device)

@@ -226,39 +226,53 @@ def trainer_rates(device: torch.device, plan, cards: Path, budget: Budget) -> li
             for amp in ([False, True] if device.type == "cuda" else [False]):
                 if not budget.allows(f"trainer {label} batch {batch} amp {amp}", 8 if not plan.tiny else 0):
                     continue
-                rows.append({"setup": label, "batch": batch, "amp": amp, "size": plan.train_size,
-                             **training_rate(model, generator, discriminator, plan.train_size, batch, amp, device,
-                                             steps=3 if plan.tiny else 10)})
+                row = {"setup": label, "batch": batch, "amp": amp, "size": plan.train_size}
+                try:
+                    row.update(training_rate(model, generator, discriminator, plan.train_size, batch, amp, device,
+                                             steps=3 if plan.tiny else 10))
+                except Exception as error:  # noqa: BLE001 -- out of memory at a batch size is a result here
+                    row["error"] = f"{type(error).__name__}: {str(error).splitlines()[:1]}"[:200]
+                    torch.cuda.empty_cache() if device.type == "cuda" else None
+                rows.append(row)
     return rows
 
 
-def compiled_rates(networks: list, device: torch.device, plan, precisions: list[str], results: dict,
-                   budget: Budget) -> list[dict]:
-    """torch.compile (and, on a GPU, CUDA graphs) for the benchmark networks at one batch, against eager."""
+def compiled_rates(networks: list, device: torch.device, plan, precisions: list[str], budget: Budget,
+                   errors: list[str]) -> list[dict]:
+    """torch.compile (and, on a GPU, CUDA graphs) for the benchmark networks at one batch, against eager; the
+    fast precision first, each setting on both networks before the next setting."""
     wanted = [p for p in ("bf16", "exact") if p in precisions][-1 if plan.tiny else 0:]  # tiny: exact only
     modes = ["default", "reduce-overhead"] if device.type == "cuda" else ["default"]
     rows = []
-    for name, package, network in networks:
-        inputs = network_inputs(package.card, plan.compile_batch, plan.side, device)
-        for p in wanted:
-            for mode in modes:
+    for p in wanted:
+        for mode in modes:
+            for name, package, network in networks:
                 if not budget.allows(f"compiled {name} {p} {mode}", 75 if not plan.tiny else 0):
                     continue
-                torch._dynamo.reset()
-                options = {} if plan.compile_backend != "inductor" else {"mode": None if mode == "default" else mode}
-                compiled = torch.compile(network, backend=plan.compile_backend, **options)
-                start = time.perf_counter()
-                with torch.inference_mode(), precision(p, device):
-                    compiled(*inputs)
-                    synchronize(device)
-                row = {"network": name, "precision": p, "mode": mode, "backend": plan.compile_backend,
-                       "batch": plan.compile_batch, "compile_s": time.perf_counter() - start,
-                       "slices_per_s": slice_rate(compiled, inputs, p, device, plan.min_seconds),
-                       "eager_slices_per_s": slice_rate(network, inputs, p, device, plan.min_seconds)}
-                row["speedup"] = row["slices_per_s"] / row["eager_slices_per_s"] if row["slices_per_s"] else None
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+                try:
+                    rows.append(compiled_rate(name, package.card, network, device, plan, p, mode))
+                except Exception as error:  # noqa: BLE001 -- a compiler failure is a result here
+                    errors.append(f"compiled {name} {p} {mode}: {type(error).__name__}: {str(error).splitlines()[:1]}"[:300])
+                print(json.dumps(rows[-1] if rows else errors[-1:]), flush=True)
     return rows
+
+
+def compiled_rate(name: str, card: ModelCard, network: torch.nn.Module, device: torch.device, plan, p: str,
+                  mode: str) -> dict:
+    inputs = network_inputs(card, plan.compile_batch, plan.side, device)
+    torch._dynamo.reset()
+    options = {} if plan.compile_backend != "inductor" else {"mode": None if mode == "default" else mode}
+    compiled = torch.compile(network, backend=plan.compile_backend, **options)
+    start = time.perf_counter()
+    with torch.inference_mode(), precision(p, device):
+        compiled(*inputs)
+        synchronize(device)
+    row = {"network": name, "precision": p, "mode": mode, "backend": plan.compile_backend, "batch": plan.compile_batch,
+           "compile_s": time.perf_counter() - start,
+           "slices_per_s": slice_rate(compiled, inputs, p, device, plan.min_seconds),
+           "eager_slices_per_s": slice_rate(network, inputs, p, device, plan.min_seconds)}
+    row["speedup"] = row["slices_per_s"] / row["eager_slices_per_s"] if row["slices_per_s"] else None
+    return row
 
 
 def _array(result) -> np.ndarray:

@@ -29,7 +29,7 @@ def networks(r: dict) -> list[str]:
     lines = ["", "Slice-wise network rates (slices/s; autocast, contiguous unless named; % of the same precision's peak):", "",
              "| network | GFLOP/slice | precision | batch 1 | batch 8 | batch 32 | best: slices/s (how) | best % of peak |",
              "|---|---|---|---|---|---|---|---|"]
-    for row in r.get("networks", []):
+    for row in r.get("networks") or []:
         for p, best in row["best"].items():
             plain = {x["batch"]: x["slices_per_s"] for x in row["rates"] if x["precision"] == p
                      and x["layout"] == "contiguous" and x["weights"] != "cast" and not x["cudnn_benchmark"]}
@@ -45,7 +45,7 @@ def engine(r: dict) -> list[str]:
     lines = ["", "The engine's whole run (read, translate, write uncompressed NRRD):", "",
              "| network | volume | precision | batch | seconds | slices/s | fast vs exact (PSNR dB, max abs) |",
              "|---|---|---|---|---|---|---|"]
-    for row in r.get("networks", []):
+    for row in r.get("networks") or []:
         error = row["engine"]["fast_error"]
         measured = "–" if error is None else f"{error['precision']}: {error['psnr_db']:.1f}, {_num(error['max_abs'], 3)}"
         for run in row["engine"]["runs"]:
@@ -85,7 +85,10 @@ def patch(r: dict) -> list[str]:
 
 def training(r: dict) -> list[str]:
     lines = ["", "| trainer step | size | batch | mixed precision | steps/s | images/s |", "|---|---|---|---|---|---|"]
-    for t in r.get("training", []):
+    for t in r.get("training") or []:
+        if "error" in t:
+            lines.append(f"| {t['setup']} | {t['size']}² | {t['batch']} | {'on' if t['amp'] else 'off'} | {t['error']} | |")
+            continue
         lines.append(f"| {t['setup']} | {t['size']}² | {t['batch']} | {'on' if t['amp'] else 'off'} | "
                      f"{t['steps_per_s']:.2f} | {t['images_per_s']:.1f} |")
     return lines if r.get("training") else []
@@ -105,6 +108,8 @@ def compiled(r: dict) -> list[str]:
 
 def markdown(r: dict) -> str:
     lines = header(r) + networks(r) + engine(r) + pipeline(r) + patch(r) + training(r) + compiled(r)
+    if r.get("errors"):
+        lines += ["", "Parts that failed: " + "; ".join(r["errors"])]
     if r.get("skipped"):
         lines += ["", "Skipped for the time budget: " + "; ".join(r["skipped"])]
     return "\n".join(lines) + "\n"
