@@ -37,7 +37,8 @@ HOLD = Path(".device-hold")
 LIMIT_MIB = 64.0
 WHEELS = ["SimpleITK", "monai", "jsonschema", "jsonschema-specifications", "referencing", "rpds-py"]
 DEVICE_PYTHON = ["--python-version", "3.12", "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_17_x86_64"]
-DEVICE_COMMAND = ("python3 -m pip install -q --no-index --no-deps --target /tmp/gantranslate-deps .device/wheels/*.whl && "
+# a wheel unpacked into a folder on the path is installed (no pip needed there, nothing fetched)
+DEVICE_COMMAND = ("for w in .device/wheels/*.whl; do python3 -m zipfile -e $w /tmp/gantranslate-deps; done && "
                   "PYTHONPATH=/tmp/gantranslate-deps python3 bench/gpu.py --cards .device/cards --out $OUT")
 
 

@@ -74,7 +74,8 @@ def shares(items: list[BatchItem], world_size: int, skip_existing: bool) -> list
     """Item indices per rank: those still to do dealt out in turn; those kept (``--skip-existing``) go to
     rank 0, which only lists them as skipped."""
     kept = [i for i, item in enumerate(items) if skip_existing and item.output.exists()]
-    todo = [i for i in range(len(items)) if i not in set(kept)]
+    skip = set(kept)
+    todo = [i for i in range(len(items)) if i not in skip]
     dealt = [todo[r::world_size] for r in range(world_size)]
     dealt[0] = sorted(dealt[0] + kept)
     return dealt
@@ -84,10 +85,11 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
                options: InferenceOptions, output_dir: Path, rank: Rank, skip_existing: bool = False,
                force: bool = False, compress: bool = True,
                on_volume: Callable[[int, int, dict], None] = lambda done, total, row: None,
-               timeout: timedelta = timedelta(minutes=30)) -> BatchReport:
+               timeout: timedelta = timedelta(hours=24)) -> BatchReport:
     """This rank's share of the batch; returns the merged report on rank 0 and this rank's own elsewhere.
 
-    ``timeout`` bounds the wait for the slowest rank's last volume at the end (and for a lost rank)."""
+    ``timeout`` bounds rank 0's wait, at the end, for the slowest rank's last volume: long, for the shares
+    are equal in count, not in time (a rank that dies is noticed by torchrun, which stops the job)."""
     import torch.distributed as dist
 
     dist.init_process_group("gloo", rank=rank.rank, world_size=rank.world_size, timeout=timeout)
