@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
