@@ -53,9 +53,27 @@ def test_the_tiny_run_goes_through_every_part(tmp_path: Path) -> None:
     assert all("steps_per_s" in t for t in results["training"])
     report = (tmp_path / "out" / "results-gpu.md").read_text(encoding="utf-8")
     assert "convolution peak" in report and "trainer step" in report and "Pipeline stages" in report
+    assert "Suggested from this run, over the 2 bundled architectures" in report
 
 
 def test_without_a_gpu_the_full_run_says_so() -> None:
     done = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--device", "cuda"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 1 and "no CUDA GPU here" in done.stderr
+
+
+def test_suggested_defaults_come_from_the_measured_rates() -> None:
+    from gpu_report import suggested_defaults
+
+    def rate(batch, slices_per_s, layout="contiguous", weights="autocast", benchmark=False):
+        return {"precision": "bf16", "batch": batch, "layout": layout, "weights": weights, "cudnn_benchmark": benchmark,
+                "slices_per_s": slices_per_s}
+
+    rates = [rate(1, 10.0), rate(8, 96.0), rate(32, 100.0), rate(64, None),  # None: out of memory
+             rate(32, 106.0, layout="channels_last"), rate(32, 104.0, weights="cast"), rate(32, 90.0, benchmark=True)]
+    results = {"precisions": ["bf16"], "networks": [{"network": "bundled: a", "rates": rates},
+                                                    {"network": "ResNet-9", "rates": [rate(1, 1.0), rate(128, 500.0)]}]}
+    s = suggested_defaults(results)
+    assert s["networks"] == 1 and s["batch"] == {"bf16": 8}  # 96 is within 5 % of 100; the benchmark net is not counted
+    assert s["variants"] == {"channels-last": {"bf16": 1}, "weights cast instead of autocast": {"bf16": 0},
+                             "cuDNN benchmark mode": {"bf16": 0}}
