@@ -73,7 +73,7 @@ def sweep(name: str, card: ModelCard, network: torch.nn.Module, plan, device: to
     """Rates per precision and batch; at each precision's best batch, the layout and weight variants."""
     flops = network_flops(network, *network_inputs(card, 1, plan.side, device))
     rates, best = [], {}
-    for p in precisions:
+    for p in [p for p in precisions if p != "tf32"]:  # TF32 is neither exact nor fast: its peak is measured alone
         for batch in plan.batches + plan.larger:
             done = [r for r in rates if r["precision"] == p and r["slices_per_s"]]
             if batch in plan.larger and (len(done) < 2 or done[-1]["slices_per_s"] < GROWTH * done[-2]["slices_per_s"]):
@@ -126,8 +126,7 @@ def engine_runs(package: ModelPackage, network: torch.nn.Module, volume: Path, d
         fastest = best_batch["exact" if name == "exact" else error["precision"]]
         for batch in sorted({default_batch_size(device, "slice"), fastest}):
             options = InferenceOptions(device=str(device), precision=name, batch_size=batch, compile="never", force=True)
-            seconds = median_seconds(lambda: whole_volume(volume, measured, network, options, source, target),
-                                     1 if plan.tiny else 2)
+            seconds = median_seconds(lambda: whole_volume(volume, measured, network, options, source, target), 1)
             runs.append({"precision": name, "batch": batch, "default": batch == default_batch_size(device, "slice"),
                          "seconds": seconds, "slices_per_s": slices / seconds})
     return {"fast_error": error, "volume": list(image.GetSize()), "runs": runs}

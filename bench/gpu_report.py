@@ -120,6 +120,11 @@ VARIANTS = {"channels-last": lambda r: r["layout"] == "channels_last" and r["wei
             "cuDNN benchmark mode": lambda r: r["cudnn_benchmark"]}
 
 
+def swept(r: dict) -> list[str]:
+    """The precisions the networks were measured in (TF32 has its peak only: it is neither exact nor fast)."""
+    return [p for p in r["precisions"] if p != "tf32"]
+
+
 def _plain(rate: dict) -> bool:
     return rate["layout"] == "contiguous" and rate["weights"] != "cast" and not rate["cudnn_benchmark"]
 
@@ -130,7 +135,7 @@ def suggested_defaults(r: dict, within: float = 0.95) -> dict:
     networks it is at least 5 % faster than plain at the same batch."""
     bundled = [row for row in r.get("networks") or [] if row["network"].startswith("bundled")]
     out: dict = {"networks": len(bundled), "batch": {}, "variants": {}}
-    for p in r["precisions"]:
+    for p in swept(r):
         needed = []
         for row in bundled:
             plain = {x["batch"]: x["slices_per_s"] for x in row["rates"] if x["precision"] == p and _plain(x)
@@ -156,7 +161,7 @@ def suggestions(r: dict) -> list[str]:
              "by hand): the smallest batch within 5 % of each network's best plain rate, and on how many networks a "
              "variant is ≥ 5 % faster than plain at the same batch:", "",
              "| precision | batch | " + " | ".join(VARIANTS) + " |", "|---|---|" + "---|" * len(VARIANTS)]
-    for p in r["precisions"]:
+    for p in swept(r):
         lines.append(f"| {p} | {s['batch'][p]} | " + " | ".join(f"{s['variants'][v][p]} of {s['networks']}" for v in VARIANTS)
                      + " |")
     return lines
