@@ -5,8 +5,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EXIT_ERROR, GANTranslateError
+
+if TYPE_CHECKING:
+    from .cohort_ranks import Rank
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -86,7 +90,7 @@ def inference_options(args: argparse.Namespace):
     )
 
 
-def predict_batch(args: argparse.Namespace, rank) -> int:
+def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
     """Many volumes, one model: a progress bar (or JSON line) per volume, summary.csv, non-zero if any failed.
     Under torchrun every rank takes its share (cohort_ranks.py) and rank 0 reports for all."""
     from .batch_translation import batch_items, run_batch
