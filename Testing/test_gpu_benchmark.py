@@ -13,6 +13,7 @@ import torch
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
+import gpu_report  # noqa: E402
 from gpu import bundled_architectures  # noqa: E402
 from gpu_parts import network_inputs  # noqa: E402
 
@@ -54,6 +55,18 @@ def test_the_tiny_run_goes_through_every_part(tmp_path: Path) -> None:
     report = (tmp_path / "out" / "results-gpu.md").read_text(encoding="utf-8")
     assert "convolution peak" in report and "trainer step" in report and "Pipeline stages" in report
     assert "Suggested from this run, over the 2 bundled architectures" in report
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- gpu-results:start -->\npending\n<!-- gpu-results:end -->\nafter\n", encoding="utf-8")
+    assert gpu_report.main([str(tmp_path / "out" / "results-gpu.json"), "--readme", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("before\n<!-- gpu-results:start -->\nMeasured by") and text.endswith("-->\nafter\n")
+    assert "pending" not in text and "| bundled: unified-mr-t1-t2-flair-2d |" in text
+
+
+def test_the_readme_has_one_gpu_results_block() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert text.count(gpu_report.START) == 1 and text.count(gpu_report.END) == 1
+    assert text.index(gpu_report.START) < text.index(gpu_report.END)
 
 
 def test_without_a_gpu_the_full_run_says_so() -> None:

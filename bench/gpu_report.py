@@ -165,3 +165,60 @@ def suggestions(r: dict) -> list[str]:
         lines.append(f"| {p} | {s['batch'][p]} | " + " | ".join(f"{s['variants'][v][p]} of {s['networks']}" for v in VARIANTS)
                      + " |")
     return lines
+
+
+START, END = "<!-- gpu-results:start -->", "<!-- gpu-results:end -->"
+
+
+def _engine_fraction(row: dict, run: dict, peaks: dict) -> str:
+    name = "exact" if run["precision"] == "exact" else row["engine"]["fast_error"]["precision"]
+    return _pct(run["slices_per_s"] * row["gflop_per_slice"] / peaks[name]["gflops"])
+
+
+def readme_block(r: dict) -> str:
+    """The README's GPU numbers: the device and its peaks, then per network the best network rate and the
+    engine's whole run at its default batch, each as a fraction of the same precision's peak."""
+    peaks = ", ".join(f"{p} {_rate(v['gflops'])}" for p, v in r["peaks"].items())
+    side = (r.get("networks") or [{"slice": ["?"]}])[0]["slice"][0]
+    lines = [f"Measured by `python bench/gpu.py` on {r['device']} (torch {r['torch']}, CUDA {r.get('cuda')}); "
+             f"convolution peaks of the same run: {peaks}. Rates in slices/s of {side}² (% of the precision's peak):", "",
+             "| network | network, exact: best | network, fast: best | engine, exact, default batch | engine, fast, default batch |",
+             "|---|---|---|---|---|"]
+    for row in r.get("networks") or []:
+        fast = next((p for p in ("bf16", "fp16") if p in row["best"]), None)
+        cells = [f"{b['slices_per_s']:.0f} ({_pct(b.get('fraction_of_peak'))}, batch {b['batch']})" if b else "–"
+                 for b in (row["best"].get("exact"), row["best"].get(fast) if fast else None)]
+        for precision in ("exact", "fast"):
+            run = next((x for x in row["engine"]["runs"] if x["precision"] == precision and x["default"]), None)
+            cells.append("–" if run is None else f"{run['slices_per_s']:.0f} ({_engine_fraction(row, run, r['peaks'])})")
+        lines.append(f"| {row['network']} | " + " | ".join(cells) + " |")
+    lines += suggestions(r)
+    if r.get("skipped") or r.get("errors"):
+        lines += ["", f"Not measured in that run: {len(r.get('skipped') or [])} part(s) skipped for time, "
+                      f"{len(r.get('errors') or [])} failed (`bench/results-gpu.md` names them)."]
+    return "\n".join(lines)
+
+
+def replace_block(content: str, text: str) -> str:
+    return content[: content.index(START)] + f"{START}\n{text}\n{END}" + content[content.index(END) + len(END):]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="bench/results-gpu.md (and the README's GPU block) from results")
+    parser.add_argument("results", type=Path, help="results-gpu.json written by bench/gpu.py")
+    parser.add_argument("--readme", type=Path, help="rewrite the block between the gpu-results markers of this file")
+    args = parser.parse_args(argv)
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    if args.readme:
+        args.readme.write_text(replace_block(args.readme.read_text(encoding="utf-8"), readme_block(results)),
+                               encoding="utf-8")
+    print(readme_block(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
