@@ -40,7 +40,7 @@ def test_the_tiny_run_goes_through_every_part(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "out" / "results-gpu.json").read_text(encoding="utf-8"))
     assert results["tiny"] and results["device"].startswith("CPU") and not results["skipped"]
-    assert results["errors"] == []
+    assert results["errors"] == [] and results["complete"]
     assert set(results["peaks"]) == set(results["precisions"]) and "exact" in results["precisions"]
     names = [row["network"] for row in results["networks"]]
     assert names[2:] == ["bundled: t1-to-t2-pix2pix-2d", "bundled: unified-mr-t1-t2-flair-2d"] and len(names) == 4

@@ -115,12 +115,13 @@ def attempt(results: dict, what: str, part):
         return None
 
 
-def run(plan: Plan, device: torch.device, cards: Path, budget: Budget) -> dict:
+def run(plan: Plan, device: torch.device, cards: Path, budget: Budget, out: Path) -> dict:
+    """Every part in turn; the results are written after each, so a run stopped from outside keeps its parts."""
     precisions = available_precisions(device, cpu_has_fast_bf16())
     results: dict = {"torch": torch.__version__, "tiny": plan.tiny, **device_description(device), "precisions": precisions,
-                     "budget_s": budget.seconds, "errors": []}
+                     "budget_s": budget.seconds, "errors": [], "skipped": budget.skipped, "complete": False}
     results["peaks"] = {p: conv_peak(device, p, plan.peak_shape, plan.min_seconds) for p in precisions}
-    print(json.dumps(results["peaks"]), flush=True)
+    save(results, budget, out)
     networks = [(name, *random_network(arch, args)) for name, arch, args in plan.standard] + bundled_architectures(cards)
     needs = (lambda seconds: 0 if plan.tiny else seconds)
     with tempfile.TemporaryDirectory() as scratch:
@@ -133,23 +134,35 @@ def run(plan: Plan, device: torch.device, cards: Path, budget: Budget) -> dict:
                                                                   results["peaks"]))
                 if row is not None:
                     results["networks"].append(row)
-                    print(json.dumps({k: v for k, v in row.items() if k != "rates"}), flush=True)
+                save(results, budget, out)
         name, package, network = networks[0]
         if budget.allows("pipeline share", needs(15)):
             results["pipeline"] = attempt(results, "pipeline share", lambda: parts.pipeline_share(
                 name, package, network, volume, device, precisions, plan, scratch))
+            save(results, budget, out)
         if budget.allows("patch-wise 3D", needs(40)):
             name3d, arch, args = plan.unet3d
             results["patch"] = attempt(results, "patch-wise 3D", lambda: parts.patchwise(
                 name3d, *random_network(arch, args, (plan.patch,) * 3), device, plan, scratch))
+            save(results, budget, out)
     results["training"] = attempt(results, "trainer", lambda: parts.trainer_rates(device, plan, cards, budget))
+    save(results, budget, out)
     compiled = networks[: len(plan.standard)] if plan.tiny else [networks[0], *networks[len(plan.standard):][:1],
                                                                     *networks[1 : len(plan.standard)]]
     results["compiled"] = attempt(results, "compiled", lambda: parts.compiled_rates(
         compiled, device, plan, precisions, budget, results["errors"]))
-    results["skipped"] = budget.skipped
-    results["seconds"] = round(budget.seconds - budget.left(), 1)
+    results["complete"] = True
+    save(results, budget, out)
     return results
+
+
+def save(results: dict, budget: Budget, out: Path) -> None:
+    """results-gpu.json and .md as far as the run has come (``complete`` says whether it ended)."""
+    results["seconds"] = round(budget.seconds - budget.left(), 1)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results-gpu.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (out / "results-gpu.md").write_text(markdown(results), encoding="utf-8")
+    print(f"gpu.py: {results['seconds']:.0f} s, saved", flush=True)
 
 
 def network_row(name: str, package: ModelPackage, network: torch.nn.Module, volume: Path, device: torch.device, plan: Plan,
@@ -181,10 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.tiny:
         torch.set_num_threads(1)  # the tiny run checks that every part works; one thread keeps it quick on a busy machine
     start = time.perf_counter()
-    results = run(TINY if args.tiny else FULL, device, args.cards, Budget(args.budget))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results-gpu.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (args.out / "results-gpu.md").write_text(markdown(results), encoding="utf-8")
+    results = run(TINY if args.tiny else FULL, device, args.cards, Budget(args.budget), args.out)
     print(markdown(results))
     print(f"gpu.py: {time.perf_counter() - start:.0f} s; wrote {args.out / 'results-gpu.md'} and .json")
     return 0

@@ -16,7 +16,8 @@ def _num(value, digits: int = 1) -> str:
 
 def header(r: dict) -> list[str]:
     extra = f", CUDA {r['cuda']}, cuDNN {r['cudnn']}" if r.get("cuda") else f", {r.get('threads')} threads"
-    lines = [f"# GPU benchmark{' (tiny CPU check: sizes too small to mean anything)' if r['tiny'] else ''}", "",
+    lines = [f"# GPU benchmark{' (tiny CPU check: sizes too small to mean anything)' if r['tiny'] else ''}"
+             f"{'' if r.get('complete', True) else ' (stopped before its end: the parts done so far)'}", "",
              f"{r['device']}{extra}, torch {r['torch']}; run took {r['seconds']:.0f} s of a {r['budget_s']:.0f} s budget", "",
              "| convolution peak (3x3, 256 ch) | rate | layout | contiguous | channels-last |", "|---|---|---|---|---|"]
     for p, peak in r["peaks"].items():
