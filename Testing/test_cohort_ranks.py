@@ -158,6 +158,28 @@ def test_a_killed_ranks_volumes_are_done_on_resume(tmp_path: Path, monkeypatch) 
     assert not list(out.glob(PARTIAL_PREFIX + "*"))  # a dead process's partial files go with the next write
 
 
+def _rank_on_its_own_disk(rank: int, listing: str, model: str, out: str) -> None:
+    """Rank 1 sees another folder under the output's name, as a node with a local disk would."""
+    import torch
+
+    torch.set_num_threads(1)
+    folder = Path(out) / ("shared" if rank == 0 else "local")
+    folder.mkdir(parents=True, exist_ok=True)
+    run_cohort(batch_items(listing, folder, "T2"), find_package(model), None, None, InferenceOptions(device="cpu"), folder,
+               Rank(rank, 2, rank, 2))
+
+
+def test_an_output_folder_that_is_not_shared_stops_the_cohort_before_any_work(tmp_path: Path, monkeypatch) -> None:
+    listing, model = cohort(tmp_path, count=2)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("MASTER_PORT", str(free.getsockname()[1]))
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    with pytest.raises(Exception, match="every machine of the cohort shares"):
+        mp.spawn(_rank_on_its_own_disk, args=(str(listing), str(model), str(tmp_path / "out")), nprocs=2, join=True)
+    assert not list((tmp_path / "out").rglob("*_synthetic-T2.nrrd"))
+
+
 def test_outputs_that_exist_stop_every_rank_before_any_work(tmp_path: Path) -> None:
     listing, model = cohort(tmp_path, count=2)
     out = tmp_path / "out"

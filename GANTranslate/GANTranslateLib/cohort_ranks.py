@@ -10,7 +10,9 @@ are dealt out in turn, so a resumed cohort (``--skip-existing``) spreads what a 
 ranks. Every output is written atomically (temporary name, then rename), so a killed rank leaves no half
 file; each rank rewrites its own ``summary.rank-K.csv`` after every volume, so a cohort that dies still
 says what it did; rank 0 merges them into ``summary.csv`` (one row per volume, in input order) at the end
-and removes them. The ranks talk over gloo whatever the device: only file names and summary rows travel.
+and removes them. The output folder must be one that every machine sees (a shared file system): each rank
+checks that it sees a file rank 0 made there before any work. The ranks talk over gloo whatever the
+device: only file names and summary rows travel.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Optional
 
+from .atomic_files import temporary_file
 from .batch_translation import SUMMARY_NAME, BatchItem, BatchReport, check_batch_outputs, run_batch, write_summary
 from .errors import GANTranslateError
 from .model_package import ModelPackage
@@ -100,7 +103,15 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
         dist.broadcast_object_list(plan, src=0)
         if isinstance(plan[0], str):
             raise GANTranslateError(plan[0])
-        items, dealt = plan[0]  # rank 0's list: a glob or a CSV read elsewhere cannot give another
+        items, dealt, marker = plan[0]  # rank 0's list: a glob or a CSV read elsewhere cannot give another
+        seen: list = [None] * rank.world_size
+        dist.all_gather_object(seen, (output_dir / marker).is_file())
+        if rank.rank == 0:
+            (output_dir / marker).unlink()
+        if not all(seen):
+            blind = ", ".join(str(r) for r, sees in enumerate(seen) if not sees)
+            raise GANTranslateError(f"rank(s) {blind} do not see the file rank 0 made in {output_dir}: the output folder "
+                                    "must be on a file system that every machine of the cohort shares")
         mine = dealt[rank.rank]
         options = replace(options, device=rank_device(options.device, rank))
         report = run_batch([items[i] for i in mine], package, source, target, options, output_dir,
@@ -120,9 +131,12 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
 
 
 def _plan(items: list[BatchItem], output_dir: Path, world_size: int, skip_existing: bool, force: bool):
-    """The shares, or the one line that stops every rank (e.g. outputs exist without --skip-existing)."""
+    """The items, the shares and the name of a file every rank must see in the output folder (one made
+    under a temporary name of rank 0's, removed as stale should rank 0 die); or the one line that stops
+    every rank (e.g. outputs exist without --skip-existing)."""
     try:
         check_batch_outputs(items, output_dir, skip_existing, force)
+        marker = temporary_file(output_dir / "cohort", ".shared")
     except GANTranslateError as error:
         return str(error)
-    return items, shares(items, world_size, skip_existing)
+    return items, shares(items, world_size, skip_existing), marker.name
