@@ -2,17 +2,18 @@
 share of the volumes, and rank 0 one merged ``summary.csv``.
 
     torchrun --nproc_per_node 4 -m GANTranslateLib.cli predict -m MODEL -i cohort.csv -o out/
-    torchrun --nnodes 2 --node_rank K --nproc_per_node 8 --rdzv_endpoint HOST:29500 -m GANTranslateLib.cli predict ...
+    torchrun --nnodes 2 --node_rank K --master_addr HOST --master_port 29500 --nproc_per_node 8 \
+        -m GANTranslateLib.cli predict -m MODEL -i cohort.csv -o /shared/out/
 
 Rank 0 alone lists the volumes and decides the shares (after checking every output, before anything is
-written) and sends them to the others, so that no rank sees another's first outputs as 'existing'. The volumes still to do
-are dealt out in turn, so a resumed cohort (``--skip-existing``) spreads what a lost node left over all
-ranks. Every output is written atomically (temporary name, then rename), so a killed rank leaves no half
-file; each rank rewrites its own ``summary.rank-K.csv`` after every volume, so a cohort that dies still
-says what it did; rank 0 merges them into ``summary.csv`` (one row per volume, in input order) at the end
-and removes them. The output folder must be one that every machine sees (a shared file system): each rank
-checks that it sees a file rank 0 made there before any work. The ranks talk over gloo whatever the
-device: only file names and summary rows travel.
+written) and sends them to the others, so that no rank sees another's first outputs as 'existing'. The
+volumes still to do are dealt out in turn, so a resumed cohort (``--skip-existing``) spreads what a lost
+node left over all ranks. Every output is written atomically (temporary name, then rename), so a killed
+rank leaves no half file under an output's name; each rank rewrites its own ``summary.rank-K.csv`` after
+every volume, so a cohort that dies still says what it did; rank 0 merges them into ``summary.csv`` (one
+row per volume, in input order) at the end and removes them. The output folder must be one that every
+machine sees (a shared file system): each rank checks that it sees a file rank 0 made there before any
+work. The ranks talk over gloo whatever the device: only file names and summary rows travel.
 """
 from __future__ import annotations
 
