@@ -213,3 +213,29 @@ def test_a_model_with_an_intensity_prior_compiles_and_equals_eager(tmp_path: Pat
         expected = network(with_prior(x, ramp), torch.tensor([package.card.domain_index("T2")]))
     assert (runner(x) - expected).abs().max() < 1e-4
     assert runner.compiled[(1, 1, 64, 64)] is not None
+
+
+class FlagRecorder(torch.nn.Module):
+    """Records the TF32 switches the network runs under (they matter on a GPU only, but are set anywhere)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 1, 1)
+        self.seen: list[tuple[bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append((torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32))
+        return self.conv(x)
+
+
+def test_exact_runs_without_tf32_and_leaves_the_switches_as_they_were(identity_package) -> None:
+    """cuDNN defaults to TF32 for float32 convolutions on Ampere and later: exact turns it off for its calls."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        network = FlagRecorder()
+        NetworkRunner(network, identity_package.card, "T1", "T2", CPU, precision="exact", compile="never")(batch())
+        assert network.seen == [(False, False)]
+        assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before

@@ -98,17 +98,12 @@ def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem
 def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[str], target: Optional[str],
               options: InferenceOptions, output_dir: Path, skip_existing: bool = False, force: bool = False,
               compress: bool = True, on_volume: Callable[[int, int, dict], None] = lambda done, total, row: None,
-              ) -> BatchReport:
-    """Translate every item with one loaded network; the summary is rewritten after each volume, so an
-    interrupted batch still says what it did."""
+              summary: Optional[Path] = None) -> BatchReport:
+    """Translate every item with one loaded network; the summary (default ``output_dir/summary.csv``) is
+    rewritten after each volume, so an interrupted batch still says what it did."""
     source, target = resolve_direction(package.card, source, target)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    existing = [item for item in items if item.output.exists()]
-    if existing and not (skip_existing or force):
-        raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
-                                "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
-    for item in items:
-        check_writable(item.output, inputs=[item.input])
+    check_batch_outputs(items, output_dir, skip_existing, force)
+    summary = summary or output_dir / SUMMARY_NAME
     network = package.build_network()  # once for the whole batch
     report = BatchReport()
     for done, item in enumerate(items, start=1):
@@ -118,9 +113,20 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
         else:
             row.update(_translate_one(item, package, source, target, options, network, compress))
         report.rows.append(row)
-        write_summary(report, output_dir / SUMMARY_NAME)
+        write_summary(report, summary)
         on_volume(done, len(items), row)
     return report
+
+
+def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing: bool, force: bool) -> None:
+    """Before anything is written: the output folder exists, and every output may be written."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    existing = [item for item in items if item.output.exists()]
+    if existing and not (skip_existing or force):
+        raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
+                                "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
+    for item in items:
+        check_writable(item.output, inputs=[item.input])
 
 
 def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: str, options: InferenceOptions,

@@ -5,8 +5,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EXIT_ERROR, GANTranslateError
+
+if TYPE_CHECKING:
+    from .cohort_ranks import Rank
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -17,12 +21,17 @@ def predict(args: argparse.Namespace) -> int:
     from .model_registry import find_package
     from .progress_reporters import make_reporter
     from .translation import translate_image
+    from .cohort_ranks import rank_from_environment, rank_threads
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    rank = rank_from_environment()
+    if args.threads or rank.distributed:
+        torch.set_num_threads(args.threads or rank_threads(rank))
     patient = check_dicom_options(args)
     if is_batch(args.input, Path(args.output)) and not args.dicom:
-        return predict_batch(args)
+        return predict_batch(args, rank)
+    if rank.distributed:
+        raise GANTranslateError(f"{rank.world_size} processes (torchrun) share a batch, not one volume; give -i a folder, "
+                                "a quoted glob or a .csv and -o a folder, or run without torchrun")
     output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
     if not args.dicom:
         check_replaceable(output, args.overwrite)
@@ -125,9 +134,11 @@ def inference_options(args: argparse.Namespace):
     )
 
 
-def predict_batch(args: argparse.Namespace) -> int:
-    """Many volumes, one model: a progress bar (or JSON line) per volume, summary.csv, non-zero if any failed."""
+def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
+    """Many volumes, one model: a progress bar (or JSON line) per volume, summary.csv, non-zero if any failed.
+    Under torchrun every rank takes its share (cohort_ranks.py) and rank 0 reports for all."""
     from .batch_translation import batch_items, run_batch
+    from .cohort_ranks import run_cohort
     from .model_registry import find_package
     from .translation import resolve_direction
 
@@ -140,24 +151,33 @@ def predict_batch(args: argparse.Namespace) -> int:
     output_dir = Path(args.output)
     items = batch_items(args.input, output_dir, target)
     bar = None
-    if args.progress in ("bar", "auto") and sys.stderr.isatty():
+    if args.progress in ("bar", "auto") and sys.stderr.isatty() and rank.rank == 0:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(items), desc="volumes", unit="volume", file=sys.stderr)
+        bar = tqdm(total=None if rank.distributed else len(items), unit="volume", file=sys.stderr,
+                   desc="volumes" + (f" (rank 0 of {rank.world_size})" if rank.distributed else ""))
 
     def on_volume(done: int, total: int, row: dict) -> None:
+        if bar is not None and bar.total != total:  # a rank learns its share's size with its first volume
+            bar.total = total
         if args.progress == "json":
-            print(json.dumps({"event": "volume", "done": done, "total": total, **row}), flush=True)
+            where = {"rank": rank.rank} if rank.distributed else {}
+            print(json.dumps({"event": "volume", "done": done, "total": total, **where, **row}), flush=True)
         elif bar is not None:
             bar.update(1)
         if row["status"] == "failed" and args.progress != "json":
             print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
 
-    report = run_batch(items, package, args.source, args.target, inference_options(args), output_dir,
-                       skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
-                       on_volume=on_volume)
+    settings = dict(skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
+                    on_volume=on_volume)
+    if rank.distributed:
+        report = run_cohort(items, package, args.source, args.target, inference_options(args), output_dir, rank, **settings)
+    else:
+        report = run_batch(items, package, args.source, args.target, inference_options(args), output_dir, **settings)
     if bar is not None:
         bar.close()
+    if rank.rank != 0:
+        return 0  # rank 0 reports the whole cohort; a non-zero exit here would make torchrun stop rank 0
     counts = {status: sum(row["status"] == status for row in report.rows) for status in ("ok", "skipped", "failed")}
     print(f"{counts['ok']} translated, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"see {output_dir / 'summary.csv'}", file=sys.stderr if args.progress == "json" else sys.stdout)

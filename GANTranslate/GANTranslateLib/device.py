@@ -1,7 +1,9 @@
 """Choosing where the network runs and at what precision."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -38,3 +40,16 @@ def cpu_has_fast_bf16() -> bool:
     except OSError:
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+@contextmanager
+def exact_float32() -> Iterator[None]:
+    """Float32 that is float32 on a GPU too: cuDNN runs float32 convolutions as TF32 (a 10-bit mantissa) by
+    default on Ampere and later, which is fast mode's kind of error under exact's name. Off for the
+    block, then as it was (the flags do nothing on a CPU)."""
+    convolutions, matmuls = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = convolutions, matmuls

@@ -1,7 +1,7 @@
 """Running the network on batches: exact or fast, eager or compiled where compiling pays.
 
-Exact is float32 and, compiled or not, equal to the eager network within 1e-4 of the [-1, 1] range
-(Testing/test_network_runner.py). Fast is bf16 weights and activations on a CPU with AMX or AVX-512
+Exact is float32 (on a GPU too: TF32 off, device.exact_float32) and, compiled or not, equal to the eager
+network within 1e-4 of the [-1, 1] range (Testing/test_network_runner.py). Fast is bf16 weights and activations on a CPU with AMX or AVX-512
 BF16, bf16 (or, where the GPU lacks it, fp16) autocast on CUDA; its error is measured per model and
 precision (fast_mode.py) and recorded in the card. A fast batch with a non-finite value (an fp16
 overflow) is computed again exactly.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -18,6 +19,7 @@ import torch
 
 from .compiled_network import (Compiled, CorruptCacheFile, artifact_paths, compile_network, compiler_available, load_compiled,
                                network_key)
+from .device import exact_float32
 from .fast_mode import PRECISIONS as REDUCED, device_precision
 from .inference_options import COMPILE_POLICIES, PRECISIONS
 from .errors import GANTranslateError
@@ -79,11 +81,13 @@ class NetworkRunner:
 
     @torch.inference_mode()
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        output = self._run(batch)
+        with exact_float32() if self.reduced is None else nullcontext():
+            output = self._run(batch)
         if self.reduced is not None and not torch.isfinite(output).all():
             self.recomputed += 1
             inputs = tuple(t.float() if t.is_floating_point() else t for t in self._inputs(batch))
-            output = self.exact_network(*inputs).float()
+            with exact_float32():
+                output = self.exact_network(*inputs).float()
         return output
 
     def _run(self, batch: torch.Tensor) -> torch.Tensor:
