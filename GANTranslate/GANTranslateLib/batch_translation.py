@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .atomic_files import publish_file, temporary_file
 from .errors import GANTranslateError
-from .image_io import WRITABLE_SUFFIXES, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
+from .image_io import WRITABLE_SUFFIXES, check_encodable, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
 from .model_package import ModelPackage
 from .translation import InferenceOptions, TranslationResult, resolve_direction, translate_image
 
@@ -91,8 +91,18 @@ def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem
     for row in rows:
         source = Path(row["input"]) if Path(row["input"]).is_absolute() else path.parent / row["input"]
         name = (row.get("output") or "").strip() or output_name(source, target)
-        items.append(BatchItem(source, output_dir / name))
+        items.append(BatchItem(source, inside_output_folder(output_dir, name, path)))
     return items
+
+
+def inside_output_folder(output_dir: Path, name: str, listing: Path) -> Path:
+    """A CSV's ``output`` names a file inside the output folder: an absolute path or '..' could name a subject's
+    acquired image elsewhere (and --force-overwrite would replace it)."""
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise GANTranslateError(f"{listing}: output '{name}' leaves the output folder {output_dir}; give a name "
+                                "relative to it, without '..' (outputs are written inside -o only)")
+    return output_dir / relative
 
 
 def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[str], target: Optional[str],
@@ -108,7 +118,8 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
         raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
                                 "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
     for item in items:
-        check_writable(item.output, inputs=[item.input])
+        if _has_utf8_name(item):  # the others fail on their own, in the summary, and the batch goes on
+            check_writable(item.output, inputs=[item.input])
     network = package.build_network()  # once for the whole batch
     report = BatchReport()
     for done, item in enumerate(items, start=1):
@@ -135,6 +146,14 @@ def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: 
     return {"status": "ok", "message": "; ".join(result.warnings), "seconds": f"{time.perf_counter() - start:.2f}"}
 
 
+def _has_utf8_name(item: BatchItem) -> bool:
+    try:
+        check_encodable(item.input), check_encodable(item.output)
+    except GANTranslateError:
+        return False
+    return True
+
+
 def write_summary(report: BatchReport, path: Path) -> None:
     text = io.StringIO()
     writer = csv.DictWriter(text, SUMMARY_COLUMNS)
@@ -142,7 +161,8 @@ def write_summary(report: BatchReport, path: Path) -> None:
     writer.writerows(report.rows)
     temporary = temporary_file(path, ".csv")
     try:
-        temporary.write_text(text.getvalue(), encoding="utf-8")
+        # a file name that is not valid UTF-8 is written back as the bytes it was given
+        temporary.write_text(text.getvalue(), encoding="utf-8", errors="surrogateescape")
         publish_file(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

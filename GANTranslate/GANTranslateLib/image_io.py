@@ -23,7 +23,7 @@ def full_suffix(path: Path) -> str:
 
 def read_volume(path: str | os.PathLike) -> sitk.Image:
     """Read a scalar 3D volume (a 2D image becomes one slice) from a file or a DICOM series folder."""
-    path = Path(path)
+    path = check_encodable(Path(path))
     if not path.exists():
         raise GANTranslateError(f"input not found: {path} (check the path)")
     if path.is_file() and is_nifti(path):
@@ -73,6 +73,18 @@ def _checked(image: sitk.Image, path: Path) -> sitk.Image:
     return image
 
 
+def check_encodable(path: Path) -> Path:
+    """ITK aborts the whole process (a C++ exception, SIGABRT) on a path that is not valid UTF-8, such as a
+    Latin-1 'caf\\xe9.nii.gz', in any locale: such a name is refused before ITK sees it."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(path).encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        raise GANTranslateError(f"the file name {shown} is not valid UTF-8, which ITK cannot open; rename it "
+                                "(e.g. with 'convmv -f latin1 -t utf8') and give it again") from None
+    return path
+
+
 def find_volume(folder: Path, stems: list[str]) -> Path | None:
     """The first ``folder/stem.<suffix>`` that exists, for any readable single-file suffix."""
     for stem in stems:
@@ -86,7 +98,7 @@ def find_volume(folder: Path, stems: list[str]) -> Path | None:
 def check_writable(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Fail before any work is done if the output cannot be written where and as asked, or would replace
     one of the ``inputs`` (by whatever path it is named)."""
-    path = Path(path)
+    path = check_encodable(Path(path))
     if path.is_dir():
         raise GANTranslateError(f"output {path} is a folder; give a file name such as {path / 'output.nii.gz'}")
     if full_suffix(path) not in WRITABLE_SUFFIXES:

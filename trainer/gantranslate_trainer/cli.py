@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -25,6 +26,8 @@ from .config import load_config
 from .export import build_card, export_package, shipped_directions
 from .models import build_model
 from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
+
+DOMAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -103,6 +106,7 @@ def _degrade(args: argparse.Namespace) -> int:
     from .degradations import degrade
 
     dataset = read_dataset(args.dataset)
+    check_new_domain(dataset, args.clean, args.made)
     # the dataset's manifest records the parameters of this kind only
     spec = ({"kind": args.kind, "dose": args.dose} if args.kind == "low_dose_ct" else
             {"kind": args.kind, "factor": args.factor, "kspace_fraction": args.kspace_fraction, "interpolation": args.interpolation})
@@ -119,6 +123,25 @@ def _degrade(args: argparse.Namespace) -> int:
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.made} for every subject with {args.clean} in {args.dataset}")
     return 0
+
+
+def check_new_domain(dataset, clean: str, made: str) -> None:
+    """A degradation is written under a new domain name, inside each subject's folder, never over a file: the
+    acquired volumes of a dataset (its test subjects' among them) are what every score is measured against."""
+    from GANTranslateLib.image_io import find_volume
+
+    if not DOMAIN_NAME.fullmatch(made):
+        raise GANTranslateError(f"--to '{made}' is not a domain name; use letters, digits, '_' and '-' only (e.g. {clean}_LR)")
+    if made == clean or made in dataset.domains:
+        raise GANTranslateError(f"--to {made} is already a domain of {dataset.root}; a degradation is written under a "
+                                f"new name, never over existing volumes: choose another --to (e.g. {clean}_LR)")
+    if clean not in dataset.domains:
+        raise GANTranslateError(f"--from {clean} is not in {dataset.root / 'dataset.json'}'s domains {dataset.domains}")
+    for subject in dataset.subjects():
+        existing = find_volume(dataset.root / subject.name, [made])
+        if existing is not None:
+            raise GANTranslateError(f"{existing} exists; a degradation never replaces a file: choose another --to, "
+                                    "or move that file away")
 
 
 def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Path | None = None,

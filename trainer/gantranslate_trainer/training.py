@@ -21,7 +21,7 @@ from GANTranslateLib.dataset_folder import SYNTHETIC_TAG, DatasetFolder, read_da
 from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .config import fingerprint, load_config, save_config
+from .config import fingerprint, is_run_config, load_config, save_config
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
@@ -56,9 +56,23 @@ def resolve_run(config_path: Optional[str], overrides: list[str], run_dir: Optio
         raise GANTranslateError("give a config file (see trainer/configs/) or --resume RUN_DIR")
     config = load_config(config_path, overrides)
     folder = Path(run_dir) if run_dir else Path("runs") / Path(config_path).stem
+    check_new_run_folder(folder)
+    return config, folder, False
+
+
+def check_new_run_folder(folder: Path) -> None:
+    """A new run writes into a new or empty folder, or into a run's own that never reached a checkpoint; never
+    into a folder of the user's, whose config.yaml and log.jsonl it would replace or extend."""
     if (folder / LAST).exists():
         raise GANTranslateError(f"{folder} already holds a run; pass --resume {folder} to continue it, or another --run-dir")
-    return config, folder, False
+    if folder.exists() and not folder.is_dir():
+        raise GANTranslateError(f"--run-dir {folder} is a file; give a new or empty folder")
+    if not folder.is_dir() or is_run_config(folder / CONFIG_NAME):
+        return
+    other = sorted(entry.name for entry in folder.iterdir())
+    if other:
+        raise GANTranslateError(f"--run-dir {folder} holds other files ({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}) "
+                                "and is not a run folder; give a new or empty folder, nothing in it was touched")
 
 
 def lr_lambda(config: dict):
