@@ -10,6 +10,7 @@ import SimpleITK as sitk
 
 from .atomic_files import describe_write_error, publish_file, temporary_file
 from .errors import GANTranslateError
+from .header_data_check import check_header_and_data
 from .nifti_check import check_nifti, is_nifti
 
 # Single-file formats only: a header + data pair could not be renamed into place atomically.
@@ -28,6 +29,8 @@ def read_volume(path: str | os.PathLike) -> sitk.Image:
         raise GANTranslateError(f"input not found: {path} (check the path)")
     if path.is_file() and is_nifti(path):
         check_nifti(path)  # ITK would zero-fill a truncated file and zero NaN voxels without a word
+    elif path.is_file():
+        check_header_and_data(path)  # a data file outside the header's folder; a short or NaN .hdr/.img pair
     try:
         image = _read_dicom_folder(path) if path.is_dir() else sitk.ReadImage(str(path))
     except RuntimeError as error:
