@@ -90,6 +90,25 @@ def check_regular_files(package_dir: Path) -> None:
             raise GANTranslateError(f"{entry} is {kind}; a model package holds plain files only, nothing installed")
 
 
+EXPANSION_LIMIT = 50  # weights compress by less than 2x: a member growing 50-fold is a zip bomb, not a model
+SMALL_MEMBER = 1 << 20  # a card or a licence text may compress well
+
+
+def check_unpacked_size(members: list[zipfile.ZipInfo], archive: Path, folder: Path) -> None:
+    """Before anything is written, the archive's declared sizes must be those of a model package and fit
+    on the disk: a 13 MB zip holding a 1 GiB member was unpacked whole. (Python's zipfile never writes
+    more than a member declares.)"""
+    for info in members:
+        if info.file_size > SMALL_MEMBER and info.file_size > EXPANSION_LIMIT * max(info.compress_size, 1):
+            raise GANTranslateError(f"{archive.name}: {info.filename} would expand from {info.compress_size} to "
+                                    f"{info.file_size} bytes, which no model package does; not installed")
+    total = sum(info.file_size for info in members)
+    free = shutil.disk_usage(folder).free
+    if 2 * total > free:  # unpacked, then copied into place
+        raise GANTranslateError(f"{archive.name} unpacks to {total / 2**20:.0f} MB and is installed by a copy, but "
+                                f"{folder} has {free / 2**20:.0f} MB free; free some space, nothing installed")
+
+
 def _unpack(archive: Path, target: Path, sha256: Optional[str]) -> Path:
     if sha256 and sha256_of(archive).lower() != sha256.lower():
         archive.unlink()
@@ -102,6 +121,7 @@ def _unpack(archive: Path, target: Path, sha256: Optional[str]) -> Path:
                     raise GANTranslateError(f"{archive.name} contains an unsafe path ({info.filename}); not installed")
                 if stat.S_ISLNK(info.external_attr >> 16):
                     raise GANTranslateError(f"{archive.name} contains a symbolic link ({info.filename}); not installed")
+            check_unpacked_size(bundle.infolist(), archive, target.parent)
             bundle.extractall(target)
     except zipfile.BadZipFile:
         raise GANTranslateError(f"{archive.name} is not a zip archive of a model package") from None

@@ -25,7 +25,7 @@ from .network_runner import NetworkRunner
 from .orientation import Reorientation, numpy_axis, slice_numpy_axis
 from .patch_inference import count_windows, run_patches
 from .progress import CancelCheck, ProgressCallback, no_progress
-from .resampling import model_spacing, needs_resampling, resample_back, resample_to_spacing
+from .resampling import check_grid, model_spacing, needs_resampling, resample_back, resample_to_spacing
 from .slice_inference import run_slices
 
 
@@ -118,6 +118,8 @@ def translate_image(
     spacing = orient.spacing(volume_image.GetSpacing())
     resample = needs_resampling(spacing, card.spacing)
     run_spacing = model_spacing(spacing, card.spacing)
+    if resample:
+        check_grid(oriented.shape, spacing, run_spacing)
     if mode == "slice" and not resample:
         # Slices are normalised a batch at a time: no normalised copy of the whole volume is held.
         model_input, prepare = oriented, in_map.normalise
@@ -241,11 +243,21 @@ def _run(model_input, prepare, forward: NetworkRunner, card: ModelCard, options:
     if not 0 <= overlap < 1:
         raise GANTranslateError(f"overlap {overlap} must be at least 0 and below 1")
     patch_zyx = tuple(reversed(patch_xyz))
+    check_patch(patch_zyx, model_input.shape, tuple(reversed(card.patch_size)), divisor)
     forward.expect(-(-count_windows(model_input.shape, patch_zyx, overlap) // options.batch_size))
     return run_patches(
         model_input, forward, patch_size=patch_zyx, overlap=overlap,
         batch_size=options.batch_size, device=device, progress=progress, cancel=cancel,
     )
+
+
+def check_patch(patch_zyx: tuple[int, ...], shape_zyx: tuple[int, ...], card_zyx: tuple[int, ...], divisor: int) -> None:
+    """A window larger than the volume is padded up to its size: a 1024^3 patch on a 64 x 64 x 8 volume took
+    4.5 GB. A patch may be as large as the card's, or as the volume (rounded up to the network's multiple)."""
+    needed = [max(c, -(-s // divisor) * divisor) for s, c in zip(shape_zyx, card_zyx)]
+    if any(p > n for p, n in zip(patch_zyx, needed)):
+        raise GANTranslateError(f"patch size {list(reversed(patch_zyx))} is larger than this volume needs "
+                                f"(at most {list(reversed(needed))}, x y z); give a smaller --patch-size")
 
 
 def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtype: str) -> sitk.Image:
