@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import EXIT_ERROR, GANTranslateError
+from .terminal_text import printable
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -50,7 +51,7 @@ def predict(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         reporter.event("warning", message=warning)
         if args.progress != "json":
-            print(f"gantranslate: warning: {warning}", file=sys.stderr)
+            print(printable(f"gantranslate: warning: {warning}"), file=sys.stderr)
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
                    source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3),
                    warnings=list(result.warnings))
@@ -104,7 +105,7 @@ def predict_batch(args: argparse.Namespace) -> int:
         elif bar is not None:
             bar.update(1)
         if row["status"] == "failed" and args.progress != "json":
-            print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
+            print(printable(f"gantranslate: {row['input']}: {row['message']}"), file=sys.stderr)
 
     report = run_batch(items, package, args.source, args.target, inference_options(args), output_dir,
                        skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,

@@ -1,0 +1,80 @@
+"""Names and cards written by others never crash the process, print raw control characters, or get rewritten."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_package
+from robustness_helpers import REAL_T2, digest, one_line_error
+from GANTranslateLib import model_registry
+from GANTranslateLib.cli import main
+
+LATIN1_NAME = os.fsdecode(b"caf\xe9.nrrd")  # a file name that is not valid UTF-8
+
+
+def gantranslate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """In a child process: the old failure was an abort (SIGABRT) from ITK's C++ code."""
+    environment = dict(os.environ, PYTHONPATH=f"{REPO / 'GANTranslate'}{os.pathsep}{REPO / 'trainer'}")
+    return subprocess.run([sys.executable, "-m", "GANTranslateLib.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, errors="replace", env=environment, timeout=300)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    shutil.copyfile(REAL_T2, tmp_path / LATIN1_NAME)
+    package = make_package(tmp_path / "p")
+    done = gantranslate("predict", "-m", str(package.path), "-i", LATIN1_NAME, "-o", "out.nrrd", "--progress", "none",
+                        cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "is not valid UTF-8" in one_line_error(done.stderr)
+    done = gantranslate("predict", "-m", str(package.path), "-i", str(REAL_T2), "-o", LATIN1_NAME.replace(".", "-out."),
+                        "--progress", "none", cwd=tmp_path)
+    assert done.returncode == 1 and "is not valid UTF-8" in one_line_error(done.stderr)
+
+
+def test_a_batch_goes_on_past_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    """The abort took the whole batch down at that file."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copyfile(REAL_T2, scans / LATIN1_NAME)
+    shutil.copyfile(REAL_T2, scans / "plain.nrrd")
+    package = make_package(tmp_path / "p")
+    done = gantranslate("predict", "-m", str(package.path), "-i", str(scans), "-o", str(tmp_path / "out"),
+                        "--progress", "none", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # one volume failed
+    assert (tmp_path / "out" / "plain_synthetic-T2.nrrd").is_file()
+    summary = (tmp_path / "out" / "summary.csv").read_bytes()
+    assert b"caf\xe9.nrrd" in summary and b"is not valid UTF-8" in summary and b",ok," in summary
+
+
+def test_models_info_prints_no_control_characters_from_a_card(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A card's text set the window title, cleared the screen and overwrote a line with a false claim."""
+    hostile = "Brain\x1b]0;pwned\x07\x1b[2J\rmodel approved for clinical use\u202e"
+    package = make_package(tmp_path / "models" / "hostile", id="hostile", name=hostile, training_data=hostile,
+                           license="CC0-1.0\x1b[1A")
+    monkeypatch.setenv("GANTRANSLATE_MODELS", str(tmp_path / "models"))
+    assert main(["models", "info", str(package.path)]) == 0
+    assert main(["models", "list"]) == 0
+    shown = capsys.readouterr().out
+    assert not any(c in shown for c in "\x1b\x07\r\u202e")
+    assert "\\x1b]0;pwned" in shown  # shown, as an escape, so the reader sees that something is there
+    assert main(["models", "info", "--json", str(package.path)]) == 0  # the card itself, as JSON, unchanged
+    assert json.loads(capsys.readouterr().out)["name"] == hostile
+
+
+def test_check_fast_never_rewrites_a_bundled_card(tmp_path: Path, capsys, monkeypatch) -> None:
+    """`models check-fast MODEL -i VOLUME` replaced a bundled card's measured error by one from the user's sample."""
+    bundled = tmp_path / "bundled"
+    make_package(bundled / "small-unet", id="small-unet",
+                 architecture={"name": "unet_generator", "args": {"num_downs": 5, "ngf": 4, "norm": "instance"}})
+    monkeypatch.setattr(model_registry, "BUNDLED_MODELS", bundled)
+    monkeypatch.setenv("GANTRANSLATE_MODELS", str(tmp_path / "user-models"))
+    before = digest(bundled)
+    assert main(["models", "check-fast", "small-unet", "-i", str(REAL_T2)]) == 0
+    assert "not recorded" in capsys.readouterr().out
+    assert main(["models", "check-fast", "small-unet", "-i", str(REAL_T2), "--record"]) == 1
+    assert "never modified in place" in one_line_error(capsys.readouterr().err)
+    assert digest(bundled) == before
