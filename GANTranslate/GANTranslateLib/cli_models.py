@@ -77,19 +77,23 @@ def info(args: argparse.Namespace) -> int:
 
 
 def metric_lines(metrics: dict) -> list[str]:
-    """The card's held-out scores, one readable line per direction."""
+    """The card's held-out scores, one readable line per direction (the schema leaves metrics free: an entry
+    not shaped as 'gantranslate evaluate' writes it is skipped)."""
     lines = []
-    for direction, summary in metrics.get("held_out_evaluation", {}).items():
-        found = summary.get("metrics", {})
-        if "psnr" not in found:
+    evaluation = metrics.get("held_out_evaluation", {})
+    for direction, summary in (evaluation.items() if isinstance(evaluation, dict) else ()):
+        found = summary.get("metrics", {}) if isinstance(summary, dict) else {}
+        means = {key: value["mean"] for key, value in (found.items() if isinstance(found, dict) else ())
+                 if isinstance(value, dict) and isinstance(value.get("mean"), (int, float))}
+        if "psnr" not in means:
             continue
-        text = f"held out:     {direction}: PSNR {found['psnr']['mean']:.2f} dB"
-        if "baseline_psnr" in found:
-            text += f" (look-up-table baseline {found['baseline_psnr']['mean']:.2f} dB)"
-        if "ssim" in found:
-            text += f", SSIM {found['ssim']['mean']:.3f}"
-        if "mae_hu" in found:
-            text += f", MAE {found['mae_hu']['mean']:.1f} HU"
+        text = f"held out:     {direction}: PSNR {means['psnr']:.2f} dB"
+        if "baseline_psnr" in means:
+            text += f" (look-up-table baseline {means['baseline_psnr']:.2f} dB)"
+        if "ssim" in means:
+            text += f", SSIM {means['ssim']:.3f}"
+        if "mae_hu" in means:
+            text += f", MAE {means['mae_hu']:.1f} HU"
         lines.append(text + f", {summary.get('scored', '?')} subject(s)")
     return lines
 

@@ -78,3 +78,41 @@ def test_check_fast_never_rewrites_a_bundled_card(tmp_path: Path, capsys, monkey
     assert main(["models", "check-fast", "small-unet", "-i", str(REAL_T2), "--record"]) == 1
     assert "never modified in place" in one_line_error(capsys.readouterr().err)
     assert digest(bundled) == before
+
+
+def edited_card(package_dir: Path, **changes) -> None:
+    card = json.loads((package_dir / "model.json").read_text(encoding="utf-8"))
+    card.update(changes)
+    (package_dir / "model.json").write_text(json.dumps(card), encoding="utf-8")
+
+
+WINDOW = {"method": "window", "min": -4000, "max": 4000}
+SCHEMA_VALID_BUT_IMPOSSIBLE = {
+    "empty window": {"normalization": {"T1": {"method": "window", "min": 5, "max": 5}, "T2": WINDOW}},
+    "percentiles reversed": {"normalization": {"T1": {"method": "percentile", "low": 99, "high": 1, "reference": [0, 1]},
+                                               "T2": WINDOW}},
+    "empty reference": {"normalization": {"T1": WINDOW, "T2": {"method": "zscore", "clip": 3, "reference": [3, 3]}}},
+    "more slices than channels": {"slice": {"axis": "axial", "adjacent": 8}},
+}
+
+
+@pytest.mark.parametrize("case", SCHEMA_VALID_BUT_IMPOSSIBLE)
+def test_a_schema_valid_but_impossible_card_is_refused_in_one_line(tmp_path: Path, capsys, case: str) -> None:
+    """These cards passed the schema and ended in a division by zero (an output of infinities), a misleading
+    'intensities are constant', or a ValueError traceback from the slice loop."""
+    package = make_package(tmp_path / "p")
+    edited_card(package.path, **SCHEMA_VALID_BUT_IMPOSSIBLE[case])
+    out = tmp_path / "out.nrrd"
+    assert main(["predict", "-m", str(package.path), "-i", str(REAL_T2), "-o", str(out), "--progress", "none"]) == 1
+    assert "model.json: " in one_line_error(capsys.readouterr().err) and not out.exists()
+
+
+@pytest.mark.parametrize("metrics", [{"held_out_evaluation": [1, 2]},
+                                     {"held_out_evaluation": {"T1->T2": None}},
+                                     {"held_out_evaluation": {"T1->T2": {"metrics": {"psnr": {"mean": "high"}}}}}])
+def test_models_info_shows_a_card_with_free_form_metrics(tmp_path: Path, capsys, metrics: dict) -> None:
+    """'metrics' is free-form in the schema; `models info` ended in a traceback on these."""
+    package = make_package(tmp_path / "p")
+    edited_card(package.path, metrics=metrics)
+    assert main(["models", "info", str(package.path)]) == 0
+    assert "identity-test" in capsys.readouterr().out
