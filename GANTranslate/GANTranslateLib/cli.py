@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("source", help="package folder, .zip file, http(s)/file URL (URLs need --sha256), or the id of a "
                                         "model the catalog publishes")
     install.add_argument("--sha256", help="expected sha256 of the .zip (required for downloads)")
+    install.add_argument("--force", action="store_true", help="replace an installed package even by an older version")
     install.set_defaults(run=cli_models.install)
     catalog = models_commands.add_parser("catalog", help="the models GANTranslate knows: bundled, and published for download")
     catalog.set_defaults(run=cli_models.catalog)

@@ -114,7 +114,7 @@ def install(args: argparse.Namespace) -> int:
     from .model_install import install_model
     from .model_registry import user_models_folder
 
-    model_id = install_model(args.source, args.sha256)
+    model_id = install_model(args.source, args.sha256, force=args.force, report=print)
     print(f"installed {model_id} into {user_models_folder()}")
     return 0
 
