@@ -30,6 +30,7 @@ def predict(args: argparse.Namespace) -> int:
         check_replaceable(check_writable(args.disagreement_map, inputs=[args.input]), args.overwrite)
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
+    warn_if_shadowing(package)
     image = read_volume(args.input)
     options = inference_options(args)
     reporter = make_reporter(args.progress)
@@ -61,6 +62,14 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def warn_if_shadowing(package) -> None:
+    from .model_registry import shadowing_note
+
+    note = shadowing_note(package)
+    if note is not None:
+        print(printable(f"gantranslate: warning: {note}"), file=sys.stderr)
+
+
 def check_dicom_folder(path: str) -> Path:
     folder = Path(path)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
@@ -90,6 +99,7 @@ def predict_batch(args: argparse.Namespace) -> int:
     if args.disagreement_map:
         raise GANTranslateError("--disagreement-map takes one volume; for a batch, run the volumes one by one")
     package = find_package(args.model)
+    warn_if_shadowing(package)
     _, target = resolve_direction(package.card, args.source, args.target)
     output_dir = Path(args.output)
     items = batch_items(args.input, output_dir, target)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
 import sys
@@ -19,15 +20,17 @@ import torch
 from GANTranslateLib.atomic_files import describe_write_error
 from GANTranslateLib.console_streams import tolerate_unencodable_text
 from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib.model_install import sha256_of
 from GANTranslateLib.model_package import check_package_target
 
 from .checkpoint import load_checkpoint
 from .config import load_config
 from .export import build_card, export_package, shipped_directions
 from .models import build_model
-from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
+from .training import BEST, CONFIG_NAME, LAST, RUN_RECORD, resolve_run, train
 
 DOMAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")  # the card schema's id pattern
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -47,6 +50,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     export.add_argument("run_dir", type=Path)
     export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write (new or empty)")
     export.add_argument("--force", action="store_true", help="replace a model package already in that folder")
+    export.add_argument("--id", help="the model's id (default: the output folder's name)")
+    export.add_argument("--release", action="store_true",
+                        help="take id, version and texts from the config's export section (how the bundled models are "
+                             "made); without it the package is a local build: 0.0.0+local.DATE, described by its run")
     export.add_argument("--checkpoint", choices=["last", "best"], default="last",
                         help="last (default): the end of training; best: the checkpoint that scored best on the "
                              "run's validation subjects, which makes those subjects' scores optimistic (it falls "
@@ -94,7 +101,8 @@ def _train(args: argparse.Namespace) -> int:
         overrides.insert(0, config_path)
         config_path = None
     config, run_dir, resume = resolve_run(config_path, overrides, args.run_dir, args.resume)
-    train(config, run_dir, resume=resume, device_name=args.device, quiet=args.quiet)
+    train(config, run_dir, resume=resume, device_name=args.device, quiet=args.quiet,
+          invocation={"config_file": config_path, "overrides": overrides})
     print(f"run written to {run_dir}")
     return 0
 
@@ -145,13 +153,20 @@ def check_new_domain(dataset, clean: str, made: str) -> None:
 
 
 def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Path | None = None,
-               weights_dtype: str = "float32", force: bool = False):
+               weights_dtype: str = "float32", force: bool = False, model_id: str | None = None,
+               release: bool = False):
+    """A local build (the default) is named by its folder (or ``model_id``), versioned 0.0.0+local.DATE and
+    described by its run; ``release`` takes id, version and texts from the config's export section, as the
+    bundled models are made (trainer/train_bundled_models.sh), so a user's run never passes for a shipped model."""
     check_package_target(output, force)
     if not (run_dir / CONFIG_NAME).is_file():
         raise GANTranslateError(f"{run_dir} is not a run folder (no {CONFIG_NAME}); give the folder a training run wrote")
     config = load_config(run_dir / CONFIG_NAME)
     path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
     state = load_checkpoint(path, torch.device("cpu"))
+    training_run = None
+    if not release:
+        config["export"], training_run = local_build(config, run_dir, path, state["step"], model_id or output.name)
     domains = list(state["domains"])
     if config["model"] == "unified":
         config["data"]["domains"] = domains
@@ -169,12 +184,37 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     synthetic, baselines = json.loads(state.get("synthetic", "[]")), json.loads(state.get("baselines", "{}"))
     baselines = {key: table for key, table in baselines.items() if key.split("->") in shipped}
     card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(shipped), profile,
-                      synthetic, baselines)
+                      synthetic, baselines, training_run)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 
+def local_build(config: dict, run_dir: Path, checkpoint: Path, step: int, model_id: str) -> tuple[dict, dict]:
+    """The export section and training record of a model exported from a user's run: its own id, a version
+    that says it is a local build, and what it was trained on, never the shipped model's texts."""
+    if not MODEL_ID.fullmatch(model_id):
+        raise GANTranslateError(f"'{model_id}' is not a model id (lower-case letters, digits, '.', '_', '-'); "
+                                "pass --id ID, or name the output folder so")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    record_path = run_dir / RUN_RECORD
+    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    dataset = record.get("dataset") or {"root": config["data"]["root"]}
+    subjects = (f"{len(dataset['training'])} training subject(s) ({', '.join(dataset['training'])}), validation: "
+                f"{', '.join(dataset['validation']) or 'none'}" if "training" in dataset else "subjects not recorded")
+    export = {**config["export"], "id": model_id, "version": f"0.0.0+local.{now:%Y%m%dT%H%M%SZ}",
+              "name": f"{model_id} (local build, {step} steps of run {run_dir.name})", "reproduce": "",
+              "training_data": f"dataset {dataset.get('name', '')} at {dataset['root']}: {subjects}"}
+    training_run = {
+        "run": str(run_dir.resolve()), "checkpoint": checkpoint.name, "step": step,
+        "config_sha256": sha256_of(run_dir / CONFIG_NAME), "config_file": record.get("config_file"),
+        "overrides": record.get("overrides"), "started": record.get("started"), "dataset": dataset,
+        "exported": now.isoformat(timespec="seconds"),
+    }
+    return export, training_run
+
+
 def _export(args: argparse.Namespace) -> int:
-    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype, args.force)
+    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype, args.force,
+                         args.id, args.release)
     print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
     return 0
 

@@ -35,7 +35,8 @@ def shipped_directions(config: dict) -> list[list[str]]:
 
 def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: dict[str, Any] | None = None,
                prior: dict[str, list[float]] | None = None, profile: dict[str, Any] | None = None,
-               synthetic: list[dict[str, str]] | None = None, baselines: dict[str, list[float]] | None = None) -> ModelCard:
+               synthetic: list[dict[str, str]] | None = None, baselines: dict[str, list[float]] | None = None,
+               training_run: dict[str, Any] | None = None) -> ModelCard:
     """``prior``: the model's intensity-prior tables per direction (GANModel.prior_for_card), if it has them;
     ``profile``: what the training subjects look like, for the input guard (preprocessing.input_profile);
     ``baselines``: each direction's look-up-table baseline on the training subjects."""
@@ -82,6 +83,8 @@ def build_card(config: dict, normalization: dict[str, dict[str, Any]], metrics: 
         card["description"] = f"Trained on pairs made by the trainer's degradation {json.dumps(data['degradation'])}."
     if metrics:
         card["metrics"] = metrics
+    if training_run:
+        card["training_run"] = training_run
     return parse_card(card, f"card for run of {model_id}")
 
 

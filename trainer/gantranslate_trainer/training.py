@@ -1,6 +1,7 @@
 """The training loop: seeded, checkpointed atomically, exactly resumable, and DDP-ready under torchrun."""
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import random
@@ -31,7 +32,7 @@ from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
 from .validation import validate, validation_directions
 
-CONFIG_NAME, LAST, BEST = "config.yaml", "last.pt", "best.pt"
+CONFIG_NAME, LAST, BEST, RUN_RECORD = "config.yaml", "last.pt", "best.pt", "run.json"
 
 
 def resolve_run(config_path: Optional[str], overrides: list[str], run_dir: Optional[str], resume: Optional[str]) -> tuple[dict, Path, bool]:
@@ -94,10 +95,11 @@ def seed_everything(seed: int) -> None:
 
 
 def train(config: dict, run_dir: Path, resume: bool = False, device_name: str = "auto",
-          stop_at_step: Optional[int] = None, quiet: bool = False) -> Path:
+          stop_at_step: Optional[int] = None, quiet: bool = False, invocation: Optional[dict] = None) -> Path:
+    """``invocation``: the config file and overrides the run was started with, for its record (run.json)."""
     info = init_distributed(device_name)
     try:
-        return _train(config, run_dir, resume, device_name, stop_at_step, quiet, info)
+        return _train(config, run_dir, resume, device_name, stop_at_step, quiet, info, invocation)
     finally:
         shutdown(info)
 
@@ -143,7 +145,8 @@ class TrainingData:
     baselines: dict[str, list[float]]  # each direction's look-up-table baseline on the training subjects
 
 
-def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) -> TrainingData:
+def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool,
+                 invocation: Optional[dict] = None) -> TrainingData:
     """Read the dataset, keep the subjects the model can use, normalise them as inference will, and plan the
     samples; the resolved config is saved in the run folder."""
     data = config["data"]
@@ -161,9 +164,14 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     if left_out and info.is_main and not quiet:
         print(f"paired training: left out {len(left_out)} subject(s) without every domain: {', '.join(left_out)}")
     dataset = replace(dataset, training=usable)
+    if info.is_main and not dataset.validation:
+        print(f"no validation subjects: this run writes no {BEST} (only {LAST}), and scores nothing while it trains; "
+              "list some in dataset.json's 'validation' or validation.subjects")
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / CONFIG_NAME)
+        if invocation is not None:  # a new run (a resumed one keeps the record of its start)
+            write_run_record(run_dir, invocation, dataset)
     barrier(info)
     learn_histogram_landmarks(config, dataset.training, domains)
     prepared = [prepare_subject(s, domains, config, run_dir / "cache" if config["data"]["cache"] else None)
@@ -178,6 +186,18 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     return TrainingData(dataset, domains, prepared, reference_ranges(prepared, config, domains),
                         input_profile(acquired, dataset.domains), samples, sampler, batches_per_epoch,
                         synthetic_sources(dataset.training), baseline_tables(prepared, directions(config)))
+
+
+def write_run_record(run_dir: Path, invocation: dict, dataset: DatasetFolder) -> None:
+    """What an exported card says the model was trained from (export.py reads it back)."""
+    record = {
+        "config_file": invocation.get("config_file"),
+        "overrides": list(invocation.get("overrides") or []),
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "dataset": {"root": str(Path(dataset.root).resolve()), "name": dataset.name,
+                    "training": [s.name for s in dataset.training], "validation": [s.name for s in dataset.validation]},
+    }
+    (run_dir / RUN_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def baseline_tables(prepared: list[PreparedSubject], pairs: list[list[str]]) -> dict[str, list[float]]:
@@ -325,7 +345,8 @@ class TrainingRun:
             self.model.train(was)
 
 
-def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed) -> Path:
+def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed,
+           invocation: Optional[dict] = None) -> Path:
     if config["train"]["threads"]:
         torch.set_num_threads(config["train"]["threads"])
     device = resolve_device(device_name)
@@ -333,7 +354,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         device = torch.device("cuda", info.local_rank)
         torch.cuda.set_device(device)
     seed_everything(config["seed"])
-    run = TrainingRun(config, run_dir, prepare_data(config, run_dir, info, quiet), device, info)
+    run = TrainingRun(config, run_dir, prepare_data(config, run_dir, info, quiet, None if resume else (invocation or {})), device, info)
     if resume:
         run.resume()
     run.loop(stop_at_step, quiet)
