@@ -16,6 +16,7 @@ from .atomic_files import publish_file, temporary_file
 from .errors import GANTranslateError
 from .image_io import WRITABLE_SUFFIXES, check_encodable, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
 from .model_package import ModelPackage
+from .synthetic_note import check_sidecar_free, write_sidecar
 from .translation import InferenceOptions, TranslationResult, resolve_direction, translate_image
 
 SUMMARY_NAME = "summary.csv"
@@ -120,6 +121,7 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
     for item in items:
         if _has_utf8_name(item):  # the others fail on their own, in the summary, and the batch goes on
             check_writable(item.output, inputs=[item.input])
+            check_sidecar_free(item.output, force or skip_existing and item.output.exists())
     network = package.build_network()  # once for the whole batch
     report = BatchReport()
     for done, item in enumerate(items, start=1):
@@ -141,6 +143,7 @@ def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: 
         result: TranslationResult = translate_image(read_volume(item.input), package, source, target, options,
                                                     network=network)
         write_volume_atomic(result.image, item.output, compress=compress)
+        write_sidecar(result.image, item.output)
     except GANTranslateError as error:
         return {"status": "failed", "message": str(error), "seconds": f"{time.perf_counter() - start:.2f}"}
     return {"status": "ok", "message": "; ".join(result.warnings), "seconds": f"{time.perf_counter() - start:.2f}"}

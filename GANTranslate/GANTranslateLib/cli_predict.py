@@ -17,6 +17,7 @@ def predict(args: argparse.Namespace) -> int:
     from .image_io import check_distinct, check_replaceable, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
+    from .synthetic_note import check_sidecar_free, write_sidecar
     from .translation import translate_image
 
     if args.threads:
@@ -26,8 +27,10 @@ def predict(args: argparse.Namespace) -> int:
     output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
     if not args.dicom:
         check_replaceable(output, args.overwrite)
+        check_sidecar_free(output, args.overwrite)
     if args.disagreement_map:
         check_replaceable(check_writable(args.disagreement_map, inputs=[args.input]), args.overwrite)
+        check_sidecar_free(Path(args.disagreement_map), args.overwrite)
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
     warn_if_shadowing(package)
@@ -45,8 +48,10 @@ def predict(args: argparse.Namespace) -> int:
                                source_folder)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)
+            write_sidecar(result.image, output)
         if result.disagreement is not None:
             write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
+            write_sidecar(result.disagreement, Path(args.disagreement_map))
     finally:
         reporter.close()
     for warning in result.warnings:

@@ -74,6 +74,7 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
         "gantranslate": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "warnings": list(result.warnings),
+        "note": result.image.GetMetaData("GANTranslate_synthetic"),  # the whole note: a NIfTI header holds 80 bytes
     }
     temporary = temporary_file(record, ".json")
     try:

@@ -65,6 +65,11 @@ class ModelCard:
         """What every output of this model carries (file header, scene node, DICOM series): it is synthetic."""
         return f"SYNTHETIC {target} from {source} by {self.id} {self.version}; not an acquired image"
 
+    def short_synthetic_note(self, source: str, target: str) -> str:
+        """The note as NIfTI's 80-byte description field can hold it, whole words only (the full note goes in
+        a JSON sidecar beside a NIfTI file: synthetic_note.py)."""
+        return fitting_note(self.synthetic_note(source, target), f"SYNTHETIC {target} by {self.id} {self.version}")
+
     @property
     def task(self) -> str:
         return self.data["task"]
@@ -242,6 +247,17 @@ def check_architecture_args(name: str, args: dict[str, Any], fail) -> None:
                 fail(f"architecture.args.{key} must be true or false, not {value!r}")
         elif value not in rule or isinstance(value, bool):
             fail(f"architecture.args.{key} must be one of {', '.join(map(str, rule))}, not {value!r}")
+
+
+NIFTI_NOTE_BYTES = 79  # the descrip field's 80 bytes, one kept for the terminating NUL
+
+
+def fitting_note(note: str, short: str) -> str:
+    """``note`` if it fits in NIfTI's description field, else ``short`` (cut at the limit only when even it is long)."""
+    for candidate in (note, short):
+        if len(candidate.encode("utf-8")) <= NIFTI_NOTE_BYTES:
+            return candidate
+    return short.encode("utf-8")[:NIFTI_NOTE_BYTES].decode("utf-8", "ignore")
 
 
 def check_normalization_range(domain: str, spec: dict[str, Any], fail) -> None:

@@ -19,7 +19,7 @@ from .errors import GANTranslateError
 from .fast_mode import check_allowed, device_precision
 from .inference_options import InferenceOptions
 from .input_guard import check_input, refuse_or_report
-from .model_card import ModelCard
+from .model_card import ModelCard, fitting_note
 from .model_package import ModelPackage
 from .network_runner import NetworkRunner
 from .orientation import Reorientation, numpy_axis, slice_numpy_axis
@@ -156,8 +156,9 @@ def translate_image(
     if mirrored is not None:
         # in output units (the map back may be piecewise linear), then the mean of the two is the result
         units = np.abs(out_map.denormalise(predicted.copy()) - out_map.denormalise(mirrored.copy()))
+        note = f"SYNTHETIC disagreement map ({target} units) of {card.id} {card.version}; not an image"
         disagreement = mark_note(_to_image(np.ascontiguousarray(orient.invert_zyx(units)), image, flat, "float32"),
-                                 f"SYNTHETIC disagreement map ({target} units) of {card.id} {card.version}; not an image")
+                                 note, fitting_note(note, f"SYNTHETIC {target} disagreement of {card.id} {card.version}"))
         predicted = (predicted + mirrored) / 2
         del mirrored, units
     result = out_map.denormalise(orient.invert_zyx(predicted))
@@ -178,11 +179,12 @@ def translate_image(
 def mark_synthetic(image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
     """Every file written from this image says what it is: NIfTI in its description field, NRRD and MHA in
     their headers (the ITK file notes, and a GANTranslate_synthetic entry)."""
-    return mark_note(image, card.synthetic_note(source, target))
+    return mark_note(image, card.synthetic_note(source, target), card.short_synthetic_note(source, target))
 
 
-def mark_note(image: sitk.Image, note: str) -> sitk.Image:
-    image.SetMetaData("ITK_FileNotes", note[:79])  # NIfTI's descrip holds 80 bytes
+def mark_note(image: sitk.Image, note: str, short: str) -> sitk.Image:
+    """``short`` fits NIfTI's 80-byte description (ITK_FileNotes); NRRD and MHA headers hold ``note`` whole."""
+    image.SetMetaData("ITK_FileNotes", short)
     image.SetMetaData("GANTranslate_synthetic", note)
     return image
 
