@@ -196,7 +196,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         if r.status != "ok" or r.notes:
             print(f"{r.subject}: {r.status}{'; ' + '; '.join(r.notes) if r.notes else ''}")
     print(summary_table(summary), end="")
-    print(f"wrote {args.output / 'metrics.csv'}, {args.output / 'summary.md'} and montages in {args.output}")
+    for warning in summary.get("warnings", []):
+        print(printable(f"gantranslate: warning: {warning}"), file=sys.stderr)
+    montages = "and montages " if any(args.output.glob("montage_*.png")) else ""
+    print(f"wrote {args.output / 'metrics.csv'}, {args.output / 'summary.md'} {montages}in {args.output}")
     return 0
 
 
