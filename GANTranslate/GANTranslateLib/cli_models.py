@@ -129,7 +129,9 @@ def compile(args: argparse.Namespace) -> int:
     if args.precision == "both" and not cpu_has_fast_bf16():
         precisions = ["exact"]  # this CPU has no fast mode to prepare
     for precision in precisions:
-        print(f"compiled {package.card.id} ({precision}) into {compile_ahead(package, precision)}")
+        path, cached = compile_ahead(package, precision)
+        print(f"{package.card.id} ({precision}) is compiled already: {path} (nothing to do)" if cached else
+              f"compiled {package.card.id} ({precision}) into {path}")
     return 0
 
 

@@ -60,10 +60,11 @@ def predict(args: argparse.Namespace) -> int:
             print(printable(f"gantranslate: warning: {warning}"), file=sys.stderr)
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
                    source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3),
-                   warnings=list(result.warnings))
+                   warnings=list(result.warnings), precision=result.precision, notes=list(result.notes))
     if args.progress != "json":
+        how = "".join(f"; {note}" for note in result.notes)
         print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
-              f"{result.seconds:.1f} s)")
+              f"{result.precision}{how}, {result.seconds:.1f} s)")
     return 0
 
 

@@ -14,7 +14,7 @@ import SimpleITK as sitk
 import torch
 
 from . import intensity
-from .device import resolve_device
+from .device import precision_description, resolve_device
 from .errors import GANTranslateError
 from .fast_mode import check_allowed, device_precision
 from .inference_options import InferenceOptions
@@ -38,6 +38,8 @@ class TranslationResult:
     seconds: float
     disagreement: Optional[sitk.Image] = None  # |prediction - mirrored prediction|, in the output's units
     warnings: tuple[str, ...] = ()  # what the user should know about this result (input guard, flat input)
+    precision: str = "float32"  # what ran: "float32", "bf16 on AMX", "fp16 on CUDA"...
+    notes: tuple[str, ...] = ()  # how it ran: compiled now (and why) or from the cache
 
 
 def default_batch_size(device: torch.device, mode: str) -> int:
@@ -173,7 +175,7 @@ def translate_image(
                         "which were computed again exactly")
     output = mark_synthetic(_to_image(result, image, flat, options.output_dtype), card, source, target)
     return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement,
-                             tuple(warnings))
+                             tuple(warnings), precision_description(device, forward.reduced), tuple(forward.notes))
 
 
 def mark_synthetic(image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
