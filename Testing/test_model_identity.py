@@ -25,7 +25,7 @@ def trained_run(tmp_path: Path) -> Path:
     return run
 
 
-def test_an_exported_run_is_a_local_build_described_by_its_run(tmp_path: Path, capsys) -> None:
+def test_an_exported_run_is_a_local_build_described_by_its_run(tmp_path: Path, capsys, monkeypatch) -> None:
     """A 2-step export was t1-to-t2-pix2pix-2d 2.1.0 with the shipped training-data text and reproduce line."""
     run = trained_run(tmp_path)
     output = tmp_path / "models" / "my-t1-to-t2"
@@ -50,6 +50,14 @@ def test_an_exported_run_is_a_local_build_described_by_its_run(tmp_path: Path, c
     capsys.readouterr()
     assert trainer(["export", str(run), "-o", str(tmp_path / "Not An Id")]) == 1
     assert "is not a model id" in capsys.readouterr().err
+    # nor into the bundled models' folder (a shipped package is never replaced by a user's build)
+    bundled = tmp_path / "bundled"
+    make_package(bundled / "t1-to-t2-pix2pix-2d")
+    before = (bundled / "t1-to-t2-pix2pix-2d" / "model.json").read_bytes()
+    monkeypatch.setattr(model_registry, "BUNDLED_MODELS", bundled)
+    assert trainer(["export", str(run), "-o", str(bundled / "t1-to-t2-pix2pix-2d"), "--force"]) == 1
+    assert "a local build never writes into" in capsys.readouterr().err
+    assert (bundled / "t1-to-t2-pix2pix-2d" / "model.json").read_bytes() == before
 
 
 def test_a_run_without_validation_subjects_says_it_writes_no_best_checkpoint(tmp_path: Path, capsys) -> None:

@@ -20,6 +20,7 @@ import torch
 from GANTranslateLib.atomic_files import describe_write_error
 from GANTranslateLib.console_streams import tolerate_unencodable_text
 from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib import model_registry
 from GANTranslateLib.model_install import sha256_of
 from GANTranslateLib.model_package import check_package_target
 
@@ -159,6 +160,10 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     described by its run; ``release`` takes id, version and texts from the config's export section, as the
     bundled models are made (trainer/train_bundled_models.sh), so a user's run never passes for a shipped model."""
     check_package_target(output, force)
+    if not release and Path(output).resolve().is_relative_to(model_registry.BUNDLED_MODELS.resolve()):
+        raise GANTranslateError(f"{output} is in the bundled models' folder, which a local build never writes into; "
+                                "export elsewhere (e.g. ~/.gantranslate/models/NAME); --release is for the maintainers' "
+                                "trainer/train_bundled_models.sh")
     if not (run_dir / CONFIG_NAME).is_file():
         raise GANTranslateError(f"{run_dir} is not a run folder (no {CONFIG_NAME}); give the folder a training run wrote")
     config = load_config(run_dir / CONFIG_NAME)
