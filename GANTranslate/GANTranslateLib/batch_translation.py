@@ -89,7 +89,9 @@ def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem
     if not rows or "input" not in rows[0]:
         raise GANTranslateError(f"{path} needs a header line with an 'input' column (and optionally 'output')")
     items = []
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
+        if "\x00" in row["input"] + (row.get("output") or ""):
+            raise GANTranslateError(f"{path} line {number}: a file name holds a NUL character; no file can have that name")
         source = Path(row["input"]) if Path(row["input"]).is_absolute() else path.parent / row["input"]
         name = (row.get("output") or "").strip() or output_name(source, target)
         items.append(BatchItem(source, inside_output_folder(output_dir, name, path)))
@@ -100,7 +102,8 @@ def inside_output_folder(output_dir: Path, name: str, listing: Path) -> Path:
     """A CSV's ``output`` names a file inside the output folder: an absolute path or '..' could name a subject's
     acquired image elsewhere (and --force-overwrite would replace it)."""
     relative = Path(name)
-    if relative.is_absolute() or ".." in relative.parts:
+    inside = not relative.is_absolute() and ".." not in relative.parts
+    if not inside or not (output_dir / relative).resolve().is_relative_to(output_dir.resolve()):  # a link out, too
         raise GANTranslateError(f"{listing}: output '{name}' leaves the output folder {output_dir}; give a name "
                                 "relative to it, without '..' (outputs are written inside -o only)")
     return output_dir / relative

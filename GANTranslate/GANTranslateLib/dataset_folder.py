@@ -103,6 +103,8 @@ def subject_name(name: str, manifest: Path) -> str:
     """A subject is a folder inside the dataset, named one way: './sub-02' and 'sub-02' are the same subject
     (so the training/test overlap check cannot be fooled), and '../elsewhere' or an absolute path, which would
     make augment write outside the dataset, is refused."""
+    if any(ord(c) < 32 for c in name):
+        raise GANTranslateError(f"{manifest}: subject {ascii(name)} holds a control character; name subjects by their folder")
     path = PurePosixPath(name.replace("\\", "/"))
     parts = [part for part in path.parts if part != "."]
     if path.is_absolute() or ".." in parts or not parts:

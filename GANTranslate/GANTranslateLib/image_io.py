@@ -79,6 +79,8 @@ def _checked(image: sitk.Image, path: Path) -> sitk.Image:
 def check_encodable(path: Path) -> Path:
     """ITK aborts the whole process (a C++ exception, SIGABRT) on a path that is not valid UTF-8, such as a
     Latin-1 'caf\\xe9.nii.gz', in any locale: such a name is refused before ITK sees it."""
+    if "\x00" in str(path):  # Python itself refuses such a path with a ValueError
+        raise GANTranslateError(f"the file name {ascii(str(path))} holds a NUL character; no file can have that name")
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:

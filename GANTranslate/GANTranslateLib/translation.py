@@ -247,7 +247,7 @@ def _run(model_input, prepare, forward: NetworkRunner, card: ModelCard, options:
     if not 0 <= overlap < 1:
         raise GANTranslateError(f"overlap {overlap} must be at least 0 and below 1")
     patch_zyx = tuple(reversed(patch_xyz))
-    check_patch(patch_zyx, model_input.shape, tuple(reversed(card.patch_size)), divisor)
+    check_patch(patch_zyx, model_input.shape, divisor)
     forward.expect(-(-count_windows(model_input.shape, patch_zyx, overlap) // options.batch_size))
     return run_patches(
         model_input, forward, patch_size=patch_zyx, overlap=overlap,
@@ -255,13 +255,18 @@ def _run(model_input, prepare, forward: NetworkRunner, card: ModelCard, options:
     )
 
 
-def check_patch(patch_zyx: tuple[int, ...], shape_zyx: tuple[int, ...], card_zyx: tuple[int, ...], divisor: int) -> None:
+def check_patch(patch_zyx: tuple[int, ...], shape_zyx: tuple[int, ...], divisor: int) -> None:
     """A window larger than the volume is padded up to its size: a 1024^3 patch on a 64 x 64 x 8 volume took
-    4.5 GB. A patch may be as large as the card's, or as the volume (rounded up to the network's multiple)."""
-    needed = [max(c, -(-s // divisor) * divisor) for s, c in zip(shape_zyx, card_zyx)]
-    if any(p > n for p, n in zip(patch_zyx, needed)):
+    4.5 GB. A patch no larger than the volume (rounded up to the network's multiple) always runs; a larger one
+    (the card's 64^3 on a thin slab) only while its window stays within what resampling may make of a volume."""
+    from .resampling import GRID_FLOOR, GROWTH_LIMIT
+
+    needed = [-(-s // divisor) * divisor for s in shape_zyx]
+    window, voxels = float(np.prod(patch_zyx, dtype=float)), float(np.prod(shape_zyx, dtype=float))
+    if any(p > n for p, n in zip(patch_zyx, needed)) and window > max(GROWTH_LIMIT * voxels, GRID_FLOOR):
         raise GANTranslateError(f"patch size {list(reversed(patch_zyx))} is larger than this volume needs "
-                                f"(at most {list(reversed(needed))}, x y z); give a smaller --patch-size")
+                                f"(a {' x '.join(str(s) for s in reversed(shape_zyx))} volume: {list(reversed(needed))} "
+                                "x y z covers it); give a smaller --patch-size (or fix the card's patch.size)")
 
 
 def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtype: str) -> sitk.Image:

@@ -116,3 +116,18 @@ def test_models_info_shows_a_card_with_free_form_metrics(tmp_path: Path, capsys,
     edited_card(package.path, metrics=metrics)
     assert main(["models", "info", str(package.path)]) == 0
     assert "identity-test" in capsys.readouterr().out
+
+
+def test_a_nul_character_in_a_name_is_one_line(tmp_path: Path, capsys) -> None:
+    """A CSV row or a dataset.json subject holding NUL ended in 'ValueError: embedded null byte'."""
+    package = make_package(tmp_path / "p")
+    listing = tmp_path / "list.csv"
+    listing.write_text("input\nscan\x00.nrrd\n", encoding="utf-8")
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "out"),
+                 "--progress", "none"]) == 1
+    assert "line 2: a file name holds a NUL character" in one_line_error(capsys.readouterr().err)
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "dataset.json").write_text(json.dumps({"domains": ["T1"], "training": ["sub\x00-01"]}), encoding="utf-8")
+    assert main(["augment", "--dataset", str(dataset), "--source", "T1", "--target", "T2", "-m", str(package.path)]) == 1
+    assert "holds a control character" in one_line_error(capsys.readouterr().err)

@@ -79,3 +79,12 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path, capsys, mon
         for file in package.path.iterdir():
             bundle.write(file, f"m/{file.name}")
     assert install_model(str(archive), models_folder=models) == "bomb"
+
+
+def test_a_cards_huge_patch_is_refused_too(tmp_path: Path, monkeypatch) -> None:
+    """The card's own patch.size (schema: any positive integers) padded a small volume just as far."""
+    monkeypatch.setattr(translation, "run_patches", lambda *a, **k: pytest.fail("ran patches before checking their size"))
+    package = make_package(tmp_path / "p3d", mode="3d", architecture={"name": "identity", "args": {"spatial_dims": 3}},
+                           patch={"size": [4096, 4096, 512], "overlap": 0.5}, slice=None)
+    with pytest.raises(GANTranslateError, match="larger than this volume needs"):
+        translate_image(small_volume(1.0), package, options=EXACT)

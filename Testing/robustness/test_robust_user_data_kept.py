@@ -97,3 +97,18 @@ def test_batch_csv_outputs_in_a_subfolder_of_the_output_folder_are_written(tmp_p
     assert (tmp_path / "results" / "sub-01" / "synthetic.nrrd").is_file()
     summary = (tmp_path / "results" / "summary.csv").read_text(encoding="utf-8")
     assert ",ok," in summary
+
+
+def test_batch_csv_outputs_never_leave_the_output_folder_through_a_link(tmp_path: Path, capsys) -> None:
+    package = make_package(tmp_path / "p")
+    shutil.copyfile(REAL_T2, tmp_path / "T1.nrrd")
+    elsewhere = tmp_path / "patient"
+    elsewhere.mkdir()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "link").symlink_to(elsewhere)
+    listing = tmp_path / "list.csv"
+    listing.write_text("input,output\nT1.nrrd,link/T2.nrrd\n", encoding="utf-8")
+    assert gantranslate(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "results"),
+                         "--progress", "none"]) == 1
+    assert "leaves the output folder" in one_line_error(capsys.readouterr().err)
+    assert list(elsewhere.iterdir()) == []
