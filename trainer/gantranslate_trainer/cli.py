@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import re
 import sys
@@ -21,17 +20,15 @@ from GANTranslateLib.atomic_files import describe_write_error
 from GANTranslateLib.console_streams import tolerate_unencodable_text
 from GANTranslateLib.errors import GANTranslateError
 from GANTranslateLib import model_registry
-from GANTranslateLib.model_install import sha256_of
 from GANTranslateLib.model_package import check_package_target
 
 from .checkpoint import load_checkpoint
 from .config import load_config
-from .export import build_card, export_package, shipped_directions
+from .export import build_card, export_package, local_build, shipped_directions
 from .models import build_model
-from .training import BEST, CONFIG_NAME, LAST, RUN_RECORD, resolve_run, train
+from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
 
 DOMAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")  # the card schema's id pattern
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -191,30 +188,6 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(shipped), profile,
                       synthetic, baselines, training_run)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
-
-
-def local_build(config: dict, run_dir: Path, checkpoint: Path, step: int, model_id: str) -> tuple[dict, dict]:
-    """The export section and training record of a model exported from a user's run: its own id, a version
-    that says it is a local build, and what it was trained on, never the shipped model's texts."""
-    if not MODEL_ID.fullmatch(model_id):
-        raise GANTranslateError(f"'{model_id}' is not a model id (lower-case letters, digits, '.', '_', '-'); "
-                                "pass --id ID, or name the output folder so")
-    now = datetime.datetime.now(datetime.timezone.utc)
-    record_path = run_dir / RUN_RECORD
-    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
-    dataset = record.get("dataset") or {"root": config["data"]["root"]}
-    subjects = (f"{len(dataset['training'])} training subject(s) ({', '.join(dataset['training'])}), validation: "
-                f"{', '.join(dataset['validation']) or 'none'}" if "training" in dataset else "subjects not recorded")
-    export = {**config["export"], "id": model_id, "version": f"0.0.0+local.{now:%Y%m%dT%H%M%SZ}",
-              "name": f"{model_id} (local build, {step} steps of run {run_dir.name})", "reproduce": "",
-              "training_data": f"dataset {dataset.get('name', '')} at {dataset['root']}: {subjects}"}
-    training_run = {
-        "run": str(run_dir.resolve()), "checkpoint": checkpoint.name, "step": step,
-        "config_sha256": sha256_of(run_dir / CONFIG_NAME), "config_file": record.get("config_file"),
-        "overrides": record.get("overrides"), "started": record.get("started"), "dataset": dataset,
-        "exported": now.isoformat(timespec="seconds"),
-    }
-    return export, training_run
 
 
 def _export(args: argparse.Namespace) -> int:
