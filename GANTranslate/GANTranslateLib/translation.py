@@ -170,6 +170,10 @@ def translate_image(
     low, high = card.output_limits(target)
     if low is not None or high is not None:
         np.clip(result, low, high, out=result)  # e.g. no synthetic CT below air
+    broken = int(np.count_nonzero(~np.isfinite(result)))
+    if broken:  # e.g. a card whose ranges overflow float32: never written, never shown
+        raise GANTranslateError(f"model '{card.id}' gave {broken} non-finite voxel(s) (NaN or infinity): its card's "
+                                f"normalization of {source} or {target} (or its weights) is broken; nothing was written")
     if forward.recomputed:
         warnings.append(f"fast mode ({forward.reduced}) gave non-finite values in {forward.recomputed} batch(es), "
                         "which were computed again exactly")

@@ -131,3 +131,15 @@ def test_a_nul_character_in_a_name_is_one_line(tmp_path: Path, capsys) -> None:
     (dataset / "dataset.json").write_text(json.dumps({"domains": ["T1"], "training": ["sub\x00-01"]}), encoding="utf-8")
     assert main(["augment", "--dataset", str(dataset), "--source", "T1", "--target", "T2", "-m", str(package.path)]) == 1
     assert "holds a control character" in one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("normalization", [
+    {"T1": {"method": "window", "min": -1e308, "max": 1e308}, "T2": WINDOW},
+    {"T1": WINDOW, "T2": {"method": "zscore", "clip": 3, "reference": [-1e308, 1e308]}}])
+def test_a_card_whose_ranges_overflow_gives_a_true_error(tmp_path: Path, capsys, normalization: dict) -> None:
+    """Ranges beyond float32 gave NaN voxels, reported as 'the written file does not read back' (a write error)."""
+    package = make_package(tmp_path / "p")
+    edited_card(package.path, normalization=normalization)
+    out = tmp_path / "out.nrrd"
+    assert main(["predict", "-m", str(package.path), "-i", str(REAL_T2), "-o", str(out), "--progress", "none"]) == 1
+    assert "non-finite voxel(s)" in one_line_error(capsys.readouterr().err) and not out.exists()
