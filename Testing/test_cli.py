@@ -32,7 +32,8 @@ def test_predict_real_volume_with_random_unet(tmp_path: Path, small_unet_package
     values = array(result)
     assert np.isfinite(values).all() and values.std() > 0
     assert 0 <= values.min() and values.max() <= 2000  # the T2 reference range of the card
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, "unet"])  # no temporary files left behind
+    # no temporary files left behind: the volume, its sidecar with the whole synthetic note, the model
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, "synthetic_t2.json", "unet"])
 
 
 def test_predict_dicom_series_in_patch_mode(tmp_path: Path, dicom_series: Path) -> None:

@@ -38,7 +38,7 @@ class OverflowsInHalf(nn.Module):
 
 def test_check_fast_measures_both_precisions_on_any_cpu_and_records_them(tmp_path: Path, capsys) -> None:
     package = small_unet(tmp_path)
-    assert main(["models", "check-fast", str(package.path), "-i", str(T2)]) == 0
+    assert main(["models", "check-fast", str(package.path), "-i", str(T2), "--record"]) == 0
     out = capsys.readouterr().out
     assert "bf16: PSNR" in out and "fp16: PSNR" in out
     record = load_package(package.path).card.data["fast_mode"]

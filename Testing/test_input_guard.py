@@ -95,3 +95,21 @@ def test_the_guard_warning_reaches_the_result_and_the_json_progress(tmp_path: Pa
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert any(e["event"] == "warning" and "skull" in e["message"] for e in events)
     assert any("skull" in w for w in events[-1]["warnings"])
+
+
+def test_a_model_without_a_training_profile_says_the_input_was_not_checked(tmp_path: Path) -> None:
+    """The T1 -> CT, super-resolution and low-dose models have none: a skull-stripped T1 given to the T1 -> CT
+    model gave -41 HU inside the brain without a word."""
+    package = make_package(tmp_path / "unprofiled")
+    found = warnings_for(package, GUARD / "ljubljana-cs-19" / "T1.nii.gz")
+    assert len(found) == 1 and "records no profile of its T1 training inputs" in found[0]
+    assert warnings_for(guarded_package(tmp_path, STRIPPED + SKULL_ON), GUARD / "ljubljana-cs-19" / "T1.nii.gz") == []
+
+
+def test_every_bundled_model_records_a_training_profile() -> None:
+    """Three bundled cards had input_profile null (trained before the trainer recorded one); their profiles were
+    computed as the trainer computes them (trainer/record_input_profiles.py)."""
+    from GANTranslateLib.model_registry import BUNDLED_MODELS, list_packages
+
+    for package in list_packages([BUNDLED_MODELS]):
+        assert package.card.data.get("input_profile"), package.card.id

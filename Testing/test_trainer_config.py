@@ -142,3 +142,14 @@ def test_fingerprint_ignores_new_keys_at_their_default_and_cadence() -> None:
     assert "adversarial" in DEFAULTS["loss"] and fingerprint(older) == fingerprint(config)
     assert fingerprint(tiny_config("pix2pix", "train.steps=99")) == fingerprint(config)
     assert fingerprint(tiny_config("pix2pix", "train.lr=0.1")) != fingerprint(config)
+
+
+def test_fewer_steps_than_the_decay_start_names_the_key_and_a_value() -> None:
+    """`train.steps=40` alone failed with 'decay_start must lie between 0 and train.steps', naming no value."""
+    from gantranslate_trainer.config import load_config
+
+    shipped = Path(__file__).parents[1] / "trainer" / "configs" / "t1_to_t2_pix2pix.yaml"
+    with pytest.raises(GANTranslateError, match=r"train.decay_start \(2000\) must lie between 0 and train.steps \(40\); "
+                                                r"set it too, e.g. train.decay_start=20"):
+        load_config(shipped, ["train.steps=40"])
+    assert load_config(shipped, ["train.steps=40", "train.decay_start=20"])["train"]["steps"] == 40

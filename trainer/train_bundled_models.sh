@@ -30,7 +30,7 @@ for name in "${configs[@]}"; do
   fi
   id=$(python -c "import yaml,sys; print(yaml.safe_load(open('$config'))['export']['id'])")
   # the last checkpoint (the default), never one picked on the held-out data this script scores on
-  gantranslate-train export "$run" -o "$models/$id" --force --weights-dtype float16  # what ships is what is scored
+  gantranslate-train export "$run" -o "$models/$id" --release --force --weights-dtype float16  # what ships is what is scored
   # every direction the model ships, scored on the held-out data against the LUT baseline; recorded in its card
   python trainer/evaluate_bundled_models.py "$name"
 done

@@ -14,8 +14,9 @@ from typing import Callable, Optional
 
 from .atomic_files import publish_file, temporary_file
 from .errors import GANTranslateError
-from .image_io import WRITABLE_SUFFIXES, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
+from .image_io import WRITABLE_SUFFIXES, check_encodable, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
 from .model_package import ModelPackage
+from .synthetic_note import check_sidecar_free, write_sidecar
 from .translation import InferenceOptions, TranslationResult, resolve_direction, translate_image
 
 SUMMARY_NAME = "summary.csv"
@@ -88,11 +89,24 @@ def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem
     if not rows or "input" not in rows[0]:
         raise GANTranslateError(f"{path} needs a header line with an 'input' column (and optionally 'output')")
     items = []
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
+        if "\x00" in row["input"] + (row.get("output") or ""):
+            raise GANTranslateError(f"{path} line {number}: a file name holds a NUL character; no file can have that name")
         source = Path(row["input"]) if Path(row["input"]).is_absolute() else path.parent / row["input"]
         name = (row.get("output") or "").strip() or output_name(source, target)
-        items.append(BatchItem(source, output_dir / name))
+        items.append(BatchItem(source, inside_output_folder(output_dir, name, path)))
     return items
+
+
+def inside_output_folder(output_dir: Path, name: str, listing: Path) -> Path:
+    """A CSV's ``output`` names a file inside the output folder: an absolute path or '..' could name a subject's
+    acquired image elsewhere (and --force-overwrite would replace it)."""
+    relative = Path(name)
+    inside = not relative.is_absolute() and ".." not in relative.parts
+    if not inside or not (output_dir / relative).resolve().is_relative_to(output_dir.resolve()):  # a link out, too
+        raise GANTranslateError(f"{listing}: output '{name}' leaves the output folder {output_dir}; give a name "
+                                "relative to it, without '..' (outputs are written inside -o only)")
+    return output_dir / relative
 
 
 def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[str], target: Optional[str],
@@ -126,7 +140,9 @@ def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing:
         raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
                                 "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
     for item in items:
-        check_writable(item.output, inputs=[item.input])
+        if _has_utf8_name(item):  # the others fail on their own, in the summary, and the batch goes on
+            check_writable(item.output, inputs=[item.input])
+            check_sidecar_free(item.output, force or skip_existing and item.output.exists())
 
 
 def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: str, options: InferenceOptions,
@@ -136,9 +152,18 @@ def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: 
         result: TranslationResult = translate_image(read_volume(item.input), package, source, target, options,
                                                     network=network)
         write_volume_atomic(result.image, item.output, compress=compress)
+        write_sidecar(result.image, item.output)
     except GANTranslateError as error:
         return {"status": "failed", "message": str(error), "seconds": f"{time.perf_counter() - start:.2f}"}
     return {"status": "ok", "message": "; ".join(result.warnings), "seconds": f"{time.perf_counter() - start:.2f}"}
+
+
+def _has_utf8_name(item: BatchItem) -> bool:
+    try:
+        check_encodable(item.input), check_encodable(item.output)
+    except GANTranslateError:
+        return False
+    return True
 
 
 def write_summary(report: BatchReport, path: Path) -> None:
@@ -148,7 +173,8 @@ def write_summary(report: BatchReport, path: Path) -> None:
     writer.writerows(report.rows)
     temporary = temporary_file(path, ".csv")
     try:
-        temporary.write_text(text.getvalue(), encoding="utf-8")
+        # a file name that is not valid UTF-8 is written back as the bytes it was given
+        temporary.write_text(text.getvalue(), encoding="utf-8", errors="surrogateescape")
         publish_file(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

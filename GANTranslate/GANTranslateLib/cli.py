@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from . import cli_models, cli_predict
 from .console_streams import tolerate_unencodable_text
 from .errors import EXIT_ERROR, CancelledError, GANTranslateError
+from .terminal_text import printable
 
 EXIT_CANCELLED = 130
 
@@ -21,10 +22,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return args.run(args)
     except CancelledError as error:
-        print(f"gantranslate: {error}", file=sys.stderr)
+        print(printable(f"gantranslate: {error}"), file=sys.stderr)
         return EXIT_CANCELLED
     except GANTranslateError as error:
-        print(f"gantranslate: error: {error}", file=sys.stderr)
+        print(printable(f"gantranslate: error: {error}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("gantranslate: interrupted; nothing was written", file=sys.stderr)
@@ -36,7 +37,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .atomic_files import describe_write_error
 
         where = Path(error.filename) if getattr(error, "filename", None) else Path.cwd() / "output"
-        print(f"gantranslate: error: {describe_write_error(error, where)}", file=sys.stderr)
+        print(printable(f"gantranslate: error: {describe_write_error(error, where)}"), file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("source", help="package folder, .zip file, http(s)/file URL (URLs need --sha256), or the id of a "
                                         "model the catalog publishes")
     install.add_argument("--sha256", help="expected sha256 of the .zip (required for downloads)")
+    install.add_argument("--force", action="store_true", help="replace an installed package even by an older version")
     install.set_defaults(run=cli_models.install)
     catalog = models_commands.add_parser("catalog", help="the models GANTranslate knows: bundled, and published for download")
     catalog.set_defaults(run=cli_models.catalog)
@@ -118,13 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(run=cli_models.compile)
 
     check = models_commands.add_parser(
-        "check-fast", help="measure how far fast mode (bf16 and fp16) moves a model's output, and record it in its card")
+        "check-fast", help="measure how far fast mode (bf16 and fp16) moves a model's output (--record: into its card)")
     check.add_argument("model", help="model package folder or model id")
     check.add_argument("-i", "--input", nargs="+", required=True, type=Path, metavar="VOLUME",
                        help="real volumes of the source domain, ideally held out from training")
     check.add_argument("--source", help="input domain (default: the model's first direction's)")
     check.add_argument("--target", help="output domain")
-    check.add_argument("--dry-run", action="store_true", help="print the measurement, leave the card as it is")
+    check.add_argument("--record", action="store_true",
+                       help="write the measurement into the card of your own package (a bundled one is never modified)")
     check.set_defaults(run=cli_models.check_fast)
 
     onnx = models_commands.add_parser("export-onnx", help="write a model as ONNX (opset 18) with its card beside it")
@@ -204,7 +207,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         if r.status != "ok" or r.notes:
             print(f"{r.subject}: {r.status}{'; ' + '; '.join(r.notes) if r.notes else ''}")
     print(summary_table(summary), end="")
-    print(f"wrote {args.output / 'metrics.csv'}, {args.output / 'summary.md'} and montages in {args.output}")
+    for warning in summary.get("warnings", []):
+        print(printable(f"gantranslate: warning: {warning}"), file=sys.stderr)
+    montages = "and montages " if any(args.output.glob("montage_*.png")) else ""
+    print(f"wrote {args.output / 'metrics.csv'}, {args.output / 'summary.md'} {montages}in {args.output}")
     return 0
 
 

@@ -6,6 +6,7 @@ import json
 import sys
 
 from .errors import GANTranslateError
+from .terminal_text import printable
 
 
 def list_models(args: argparse.Namespace) -> int:
@@ -27,7 +28,8 @@ def list_models(args: argparse.Namespace) -> int:
     for p in listing.packages:
         c = p.card
         directions = ", ".join(f"{s}->{t}" for s, t in c.directions)
-        rows.append((c.id, c.version, c.task, c.mode.upper(), origin(p.path.parent), directions))
+        rows.append(tuple(printable(cell) for cell in (c.id, c.version, c.task, c.mode.upper(), origin(p.path.parent),
+                                                        directions)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
@@ -35,6 +37,10 @@ def list_models(args: argparse.Namespace) -> int:
         print(f"({hidden.card.id} in {hidden.path.parent} is shadowed by the {origin(_winner(listing, hidden).path.parent)} "
               f"model of the same id, {_winner(listing, hidden).path})")
     return 0
+
+
+def _print_safely(text: str = "") -> None:
+    print(printable(text))
 
 
 def _winner(listing, hidden):
@@ -49,40 +55,45 @@ def info(args: argparse.Namespace) -> int:
     if args.json:
         print(card.to_json(), end="")
         return 0
-    print(f"{card.name}  ({card.id} {card.version})")
-    print(f"  location:     {package.path} ({origin(package.path.parent)})")
-    print(f"  task:         {card.task}")
-    print(f"  directions:   {', '.join(f'{s} -> {t}' for s, t in card.directions)}")
+    say = _print_safely  # every line holds text from the card, whoever wrote it
+    say(f"{card.name}  ({card.id} {card.version})")
+    say(f"  location:     {package.path} ({origin(package.path.parent)})")
+    say(f"  task:         {card.task}")
+    say(f"  directions:   {', '.join(f'{s} -> {t}' for s, t in card.directions)}")
     geometry = f"2D, {card.slice_axis} slices" if card.mode == "2d" else f"3D patches {card.patch_size}"
     spacing = "as input" if card.spacing is None else " x ".join("as input" if s is None else f"{s:g}" for s in card.spacing)
-    print(f"  runs:         {geometry}, orientation {card.orientation}, spacing {spacing}")
-    print(f"  architecture: {card.architecture} {json.dumps(card.architecture_args)}")
+    say(f"  runs:         {geometry}, orientation {card.orientation}, spacing {spacing}")
+    say(f"  architecture: {card.architecture} {json.dumps(card.architecture_args)}")
     if card.has_intensity_prior:
-        print("  input prior:  the source through a look-up table learned on the training data (one per direction)")
+        say("  input prior:  the source through a look-up table learned on the training data (one per direction)")
     for key, label in (("training_data", "trained on"), ("license", "licence"), ("citation", "cite"),
                        ("intended_use", "intended use")):
         if key in card.data:
-            print(f"  {label + ':':13} {card.data[key]}")
+            say(f"  {label + ':':13} {card.data[key]}")
     for line in metric_lines(card.data.get("metrics", {})):
-        print(f"  {line}")
-    print("  (the whole card: gantranslate models info --json " + card.id + ")")
+        say(f"  {line}")
+    say("  (the whole card: gantranslate models info --json " + card.id + ")")
     return 0
 
 
 def metric_lines(metrics: dict) -> list[str]:
-    """The card's held-out scores, one readable line per direction."""
+    """The card's held-out scores, one readable line per direction (the schema leaves metrics free: an entry
+    not shaped as 'gantranslate evaluate' writes it is skipped)."""
     lines = []
-    for direction, summary in metrics.get("held_out_evaluation", {}).items():
-        found = summary.get("metrics", {})
-        if "psnr" not in found:
+    evaluation = metrics.get("held_out_evaluation", {})
+    for direction, summary in (evaluation.items() if isinstance(evaluation, dict) else ()):
+        found = summary.get("metrics", {}) if isinstance(summary, dict) else {}
+        means = {key: value["mean"] for key, value in (found.items() if isinstance(found, dict) else ())
+                 if isinstance(value, dict) and isinstance(value.get("mean"), (int, float))}
+        if "psnr" not in means:
             continue
-        text = f"held out:     {direction}: PSNR {found['psnr']['mean']:.2f} dB"
-        if "baseline_psnr" in found:
-            text += f" (look-up-table baseline {found['baseline_psnr']['mean']:.2f} dB)"
-        if "ssim" in found:
-            text += f", SSIM {found['ssim']['mean']:.3f}"
-        if "mae_hu" in found:
-            text += f", MAE {found['mae_hu']['mean']:.1f} HU"
+        text = f"held out:     {direction}: PSNR {means['psnr']:.2f} dB"
+        if "baseline_psnr" in means:
+            text += f" (look-up-table baseline {means['baseline_psnr']:.2f} dB)"
+        if "ssim" in means:
+            text += f", SSIM {means['ssim']:.3f}"
+        if "mae_hu" in means:
+            text += f", MAE {means['mae_hu']:.1f} HU"
         lines.append(text + f", {summary.get('scored', '?')} subject(s)")
     return lines
 
@@ -95,7 +106,7 @@ def catalog(args: argparse.Namespace) -> int:
     for entry in load_catalog():
         where = "bundled" if entry.bundled else "download"
         state = f"installed {installed[entry.id]}" if entry.id in installed else "not installed"
-        print(f"{entry.id}  {entry.version}  ({where}, {state})  {entry.description}")
+        print(printable(f"{entry.id}  {entry.version}  ({where}, {state})  {entry.description}"))
     return 0
 
 
@@ -103,7 +114,7 @@ def install(args: argparse.Namespace) -> int:
     from .model_install import install_model
     from .model_registry import user_models_folder
 
-    model_id = install_model(args.source, args.sha256)
+    model_id = install_model(args.source, args.sha256, force=args.force, report=print)
     print(f"installed {model_id} into {user_models_folder()}")
     return 0
 
@@ -118,27 +129,34 @@ def compile(args: argparse.Namespace) -> int:
     if args.precision == "both" and not cpu_has_fast_bf16():
         precisions = ["exact"]  # this CPU has no fast mode to prepare
     for precision in precisions:
-        print(f"compiled {package.card.id} ({precision}) into {compile_ahead(package, precision)}")
+        path, cached = compile_ahead(package, precision)
+        print(f"{package.card.id} ({precision}) is compiled already: {path} (nothing to do)" if cached else
+              f"compiled {package.card.id} ({precision}) into {path}")
     return 0
 
 
 def check_fast(args: argparse.Namespace) -> int:
     from .fast_mode import PRECISIONS, measure
     from .model_package import write_card
-    from .model_registry import find_package
+    from .model_registry import find_package, origin
     from .translation import resolve_direction
 
     package = find_package(args.model)
     source, target = resolve_direction(package.card, args.source, args.target)
+    if args.record and origin(package.path.parent) == "bundled":
+        raise GANTranslateError(f"{package.card.id} is a bundled model, whose card is never modified in place (its "
+                                "fast-mode error was measured on held-out volumes); run without --record to measure")
     record = measure(package, args.input, source, target)
     for precision in PRECISIONS:
         entry = record[precision]
         text = ("non-finite values (overflow)" if entry.get("non_finite") else
                 f"PSNR {entry['psnr_db']:.1f} dB against exact, mean {entry['mean_abs']:.3g}, max {entry['max_abs']:.3g}")
         print(f"{package.card.id} {precision}: {text}; fast mode {'allowed' if entry['allowed'] else 'refused'}")
-    if not args.dry_run:
+    if args.record:
         write_card(package.path, {**package.card.data, "fast_mode": record})
         print(f"recorded in {package.path / 'model.json'}")
+    else:
+        print(f"not recorded: {package.path / 'model.json'} is left as it is (--record writes it into your own package)")
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import EXIT_ERROR, GANTranslateError
+from .terminal_text import printable
 
 if TYPE_CHECKING:
     from .cohort_ranks import Rank
@@ -20,6 +21,7 @@ def predict(args: argparse.Namespace) -> int:
     from .image_io import check_distinct, check_replaceable, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
+    from .synthetic_note import check_sidecar_free, write_sidecar
     from .translation import translate_image
     from .cohort_ranks import rank_from_environment, rank_threads
 
@@ -35,10 +37,13 @@ def predict(args: argparse.Namespace) -> int:
     output = check_dicom_folder(args.output) if args.dicom else check_writable(args.output, inputs=[args.input])
     if not args.dicom:
         check_replaceable(output, args.overwrite)
+        check_sidecar_free(output, args.overwrite)
     if args.disagreement_map:
         check_replaceable(check_writable(args.disagreement_map, inputs=[args.input]), args.overwrite)
+        check_sidecar_free(Path(args.disagreement_map), args.overwrite)
         check_distinct({"-o": args.output, "--disagreement-map": args.disagreement_map})
     package = find_package(args.model)
+    warn_if_shadowing(package)
     notes: list[str] = []
     image = read_volume(args.input, echo=args.echo, notes=notes)
     options = inference_options(args)
@@ -57,20 +62,23 @@ def predict(args: argparse.Namespace) -> int:
             notes += list(written.warnings)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)
+            write_sidecar(result.image, output)
         if result.disagreement is not None:
             write_volume_atomic(result.disagreement, args.disagreement_map, compress=not args.no_compression)
+            write_sidecar(result.disagreement, Path(args.disagreement_map))
     finally:
         reporter.close()
     for warning in notes + list(result.warnings):
         reporter.event("warning", message=warning)
         if args.progress != "json":
-            print(f"gantranslate: warning: {warning}", file=sys.stderr)
+            print(printable(f"gantranslate: warning: {warning}"), file=sys.stderr)
     reporter.event("done", output=str(output), model=package.card.id, version=package.card.version,
                    source=result.source, target=result.target, device=result.device, seconds=round(result.seconds, 3),
-                   warnings=notes + list(result.warnings))
+                   warnings=notes + list(result.warnings), precision=result.precision, notes=list(result.notes))
     if args.progress != "json":
+        how = "".join(f"; {note}" for note in result.notes)
         print(f"wrote {output} ({result.source} -> {result.target} with {package.card.id} on {result.device}, "
-              f"{result.seconds:.1f} s)")
+              f"{result.precision}{how}, {result.seconds:.1f} s)")
         if args.dicom:
             print(describe(written))
     return 0
@@ -114,6 +122,14 @@ def is_dicom_input(path: str) -> bool:
     return path.is_dir() or (path.is_file() and read_header(path) is not None)
 
 
+def warn_if_shadowing(package) -> None:
+    from .model_registry import shadowing_note
+
+    note = shadowing_note(package)
+    if note is not None:
+        print(printable(f"gantranslate: warning: {note}"), file=sys.stderr)
+
+
 def check_dicom_folder(path: str) -> Path:
     folder = Path(path)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
@@ -147,6 +163,7 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
     if args.echo:
         raise GANTranslateError("--echo chooses an echo of one DICOM series folder; for a batch, run the series one by one")
     package = find_package(args.model)
+    warn_if_shadowing(package)
     _, target = resolve_direction(package.card, args.source, args.target)
     output_dir = Path(args.output)
     items = batch_items(args.input, output_dir, target)
@@ -166,7 +183,7 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
         elif bar is not None:
             bar.update(1)
         if row["status"] == "failed" and args.progress != "json":
-            print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
+            print(printable(f"gantranslate: {row['input']}: {row['message']}"), file=sys.stderr)
 
     settings = dict(skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
                     on_volume=on_volume)

@@ -53,7 +53,9 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
     if acquired is not None and SYNTHETIC_TAG not in acquired.name:
         return Completion(subject.name, "skipped", f"{target} acquired ({acquired.name})")
     destination = synthetic_path(root / subject.name, target)
-    if destination.exists() and not force:
+    record = provenance_path(destination)
+    # a volume without its record was cut short between the two (a kill): it is made again, never kept unexplained
+    if destination.exists() and record.exists() and not force:
         return Completion(subject.name, "skipped", f"{destination.name} exists")
     source_file = subject.files.get(source)
     if source_file is None or SYNTHETIC_TAG in source_file.name:
@@ -72,8 +74,8 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
         "gantranslate": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "warnings": list(result.warnings),
+        "note": result.image.GetMetaData("GANTranslate_synthetic"),  # the whole note: a NIfTI header holds 80 bytes
     }
-    record = destination.with_name(destination.name.split(".")[0] + f".{SYNTHETIC_TAG}.json")
     temporary = temporary_file(record, ".json")
     try:
         temporary.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
@@ -83,7 +85,14 @@ def _complete_subject(root: Path, subject, package, network, source: str, target
     return Completion(subject.name, "written", destination.name)
 
 
+def provenance_path(volume: Path) -> Path:
+    return volume.with_name(volume.name.split(".")[0] + f".{SYNTHETIC_TAG}.json")
+
+
 def provenance_of(volume: Path) -> dict:
     """The provenance record of a synthetic volume."""
-    record = volume.with_name(volume.name.split(".")[0] + f".{SYNTHETIC_TAG}.json")
+    record = provenance_path(volume)
+    if not record.is_file():
+        raise GANTranslateError(f"{volume} has no provenance record ({record.name}): its making was interrupted; "
+                                "run 'gantranslate augment' on the dataset again to remake it")
     return json.loads(record.read_text(encoding="utf-8"))

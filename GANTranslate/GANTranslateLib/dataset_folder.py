@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import GANTranslateError
 from .image_io import find_volume
@@ -70,6 +70,10 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None, in
     except json.JSONDecodeError as error:
         raise GANTranslateError(f"{manifest} is not valid JSON ({error})") from None
     check_manifest(info, manifest)
+    info = {**info, **{key: [subject_name(n, manifest) for n in info[key]]
+                       for key in ("training", "validation", "test", "inner_validation") if key in info}}
+    if validation_names is not None:
+        validation_names = [subject_name(n, manifest) for n in validation_names]
     domains = list(info["domains"])
     if inner and not info.get("inner_validation"):
         raise GANTranslateError(f"{manifest} has no 'inner_validation' list of training subjects to choose a model on")
@@ -93,6 +97,20 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None, in
     training = [subject(n) for n in info["training"] if n not in validation and n not in test]
     return DatasetFolder(root, info.get("name", root.name), domains, training, [subject(n) for n in validation],
                          info.get("description", ""), [subject(n) for n in test])
+
+
+def subject_name(name: str, manifest: Path) -> str:
+    """A subject is a folder inside the dataset, named one way: './sub-02' and 'sub-02' are the same subject
+    (so the training/test overlap check cannot be fooled), and '../elsewhere' or an absolute path, which would
+    make augment write outside the dataset, is refused."""
+    if any(ord(c) < 32 for c in name):
+        raise GANTranslateError(f"{manifest}: subject {ascii(name)} holds a control character; name subjects by their folder")
+    path = PurePosixPath(name.replace("\\", "/"))
+    parts = [part for part in path.parts if part != "."]
+    if path.is_absolute() or ".." in parts or not parts:
+        raise GANTranslateError(f"{manifest}: subject '{name}' is not a folder inside the dataset; name subjects by "
+                                "their folder in it (no absolute path, no '..')")
+    return "/".join(parts)
 
 
 def check_manifest(info: object, manifest: Path) -> None:

@@ -33,6 +33,19 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
+def precision_description(device, reduced) -> str:
+    """What ran, for the user: "float32", "bf16 on AMX", "fp16 on CUDA"... (fast mode is never silent)."""
+    if reduced is None:
+        return "float32"
+    if device.type != "cpu":
+        return f"{reduced} on {device.type.upper()}"
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        flags = ""
+    return f"{reduced} on {'AMX' if 'amx_bf16' in flags else 'AVX-512-BF16'}"
+
+
 def cpu_has_fast_bf16() -> bool:
     """True where the CPU multiplies bf16 natively (AMX or AVX-512 BF16), so bf16 is actually faster."""
     try:

@@ -112,20 +112,34 @@ def evaluate(
     check_report_folder(Path(output_dir))
     dataset = read_dataset(dataset_root, inner=inner)
     chosen = _choose(dataset, subjects)
+    if not any(target in s.files for s in chosen):
+        raise GANTranslateError(f"no subject chosen ({', '.join(s.name for s in chosen)}) has a {target} volume to score "
+                                f"against; check --target (the dataset's domains: {', '.join(dataset.domains)})")
     output_dir.mkdir(parents=True, exist_ok=True)
     lut = _fit_baseline(dataset, package, source, target) if baseline and package is not None else None
     results = []
     for done, subject in enumerate(chosen):
         results.append(_evaluate_subject(subject, source, target, output_dir, package, synthetic_dir, lut, options))
         progress("evaluation", done + 1, len(chosen))
+    if not any(r.scores for r in results):
+        raise GANTranslateError(f"no subject could be scored ({'; '.join(f'{r.subject}: {r.status}' for r in results)}); "
+                                "nothing was written")
     summary = summarise(results, source, target, package, lut is not None)
+    trained_on = sorted({s.name for s in chosen} & {s.name for s in dataset.training})
+    if trained_on:
+        summary["warnings"] = [f"scored on training subject(s) {', '.join(trained_on)}: the model and the baseline "
+                               "learned on them, so these scores are optimistic", *summary.get("warnings", [])]
     write_reports(results, summary, output_dir)
     return results, summary
 
 
 def _choose(dataset: DatasetFolder, names: Optional[list[str]]) -> list[Subject]:
     if not names:
-        return dataset.test or dataset.validation or dataset.subjects()
+        if not (dataset.test or dataset.validation):
+            raise GANTranslateError(f"{dataset.root / 'dataset.json'} lists no test or validation subjects; a training "
+                                    "subject's scores are optimistic (model and baseline learned on it): name the "
+                                    "subjects to score with --subjects to score them anyway")
+        return dataset.test or dataset.validation
     by_name = {s.name: s for s in dataset.subjects()}
     unknown = [n for n in names if n not in by_name]
     if unknown:
@@ -226,6 +240,12 @@ def summarise(results: list[SubjectResult], source: str, target: str, package, w
             summary["metrics"][key] = {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if values.size > 1 else 0.0}
     if with_baseline and "psnr" in summary["metrics"] and "baseline_psnr" in summary["metrics"]:
         summary["psnr_margin_db"] = summary["metrics"]["psnr"]["mean"] - summary["metrics"]["baseline_psnr"]["mean"]
+    if with_baseline and "ssim" in summary["metrics"] and "baseline_ssim" in summary["metrics"]:
+        model, lut = summary["metrics"]["ssim"]["mean"], summary["metrics"]["baseline_ssim"]["mean"]
+        summary["ssim_margin"] = model - lut
+        if model < lut:  # PSNR rewards the right mean intensity: an untrained checkerboard can beat the LUT in it
+            summary["warnings"] = [f"the model's SSIM ({model:.3f}) is below the look-up-table baseline's ({lut:.3f}): "
+                                   "its structure is worse than a per-intensity mapping's, whatever its PSNR says"]
     # each subject's main scores, so that a report can say how the model did on every held-out patient
     summary["per_subject"] = {r.subject: {k: round(r.scores[k], 4) for k in PER_SUBJECT if k in r.scores} for r in scored}
     for rival in RIVALS:
@@ -257,12 +277,15 @@ def summary_table(summary: dict) -> str:
              "| metric | model (mean ± sd) |" + "".join(f" {t} (mean ± sd) |" for _, t in columns),
              "|---|---|" + "---|" * len(columns)]
     cell = lambda v: f"{v['mean']:.4g} ± {v['sd']:.2g}" if v else "–"  # noqa: E731
-    for key, value in found.items():
+    leading = ("ssim", "psnr")  # SSIM first: PSNR alone flattered an untrained model
+    for key, value in sorted(found.items(), key=lambda item: leading.index(item[0]) if item[0] in leading else 2):
         if any(key.startswith(p) for p in ("baseline_", "input_", "nlm_")):
             continue
         lines.append(f"| {key} | {cell(value)} |" + "".join(f" {cell(found.get(p + key))} |" for p, _ in columns))
     if "psnr_margin_db" in summary:
-        lines += ["", f"PSNR margin over the baseline: {summary['psnr_margin_db']:+.2f} dB"]
+        margins = ([f"SSIM margin over the baseline: {summary['ssim_margin']:+.3f}"] if "ssim_margin" in summary else [])
+        lines += ["", *margins, f"PSNR margin over the baseline: {summary['psnr_margin_db']:+.2f} dB"]
     for rival, count in summary.get("slices_won", {}).items():
         lines.append(f"Axial slices on which the model beats the {RIVALS[rival]} (lower masked MSE): {count['won']} of {count['of']}")
+    lines += [f"Warning: {warning}" for warning in summary.get("warnings", [])]
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ import SimpleITK as sitk
 
 from .atomic_files import describe_write_error, publish_file, temporary_file
 from .errors import GANTranslateError
+from .header_data_check import check_header_and_data
 from .nifti_check import check_nifti, is_nifti
 
 # Single-file formats only: a header + data pair could not be renamed into place atomically.
@@ -27,11 +28,13 @@ def read_volume(path: str | os.PathLike, *, echo: Optional[str] = None, notes: O
     A DICOM series is checked slice by slice before it is stacked (dicom_series_check); ``echo`` chooses one
     echo of a multi-echo series; what the reader did to place the voxels (a tilt resampled) is appended to
     ``notes``."""
-    path = Path(path)
+    path = check_encodable(Path(path))
     if not path.exists():
         raise GANTranslateError(f"input not found: {path} (check the path)")
     if path.is_file() and is_nifti(path):
         check_nifti(path)  # ITK would zero-fill a truncated file and zero NaN voxels without a word
+    elif path.is_file():
+        check_header_and_data(path)  # a data file outside the header's folder; a short or NaN .hdr/.img pair
     if echo is not None and not path.is_dir():
         raise GANTranslateError(f"--echo chooses an echo of a DICOM series folder; {path} is a file")
     try:
@@ -113,6 +116,20 @@ def _checked(image: sitk.Image, path: Path) -> sitk.Image:
     return image
 
 
+def check_encodable(path: Path) -> Path:
+    """ITK aborts the whole process (a C++ exception, SIGABRT) on a path that is not valid UTF-8, such as a
+    Latin-1 'caf\\xe9.nii.gz', in any locale: such a name is refused before ITK sees it."""
+    if "\x00" in str(path):  # Python itself refuses such a path with a ValueError
+        raise GANTranslateError(f"the file name {ascii(str(path))} holds a NUL character; no file can have that name")
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(path).encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        raise GANTranslateError(f"the file name {shown} is not valid UTF-8, which ITK cannot open; rename it "
+                                "(e.g. with 'convmv -f latin1 -t utf8') and give it again") from None
+    return path
+
+
 def find_volume(folder: Path, stems: list[str]) -> Path | None:
     """The first ``folder/stem.<suffix>`` that exists, for any readable single-file suffix."""
     for stem in stems:
@@ -126,7 +143,7 @@ def find_volume(folder: Path, stems: list[str]) -> Path | None:
 def check_writable(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Fail before any work is done if the output cannot be written where and as asked, or would replace
     one of the ``inputs`` (by whatever path it is named)."""
-    path = Path(path)
+    path = check_encodable(Path(path))
     if path.is_dir():
         raise GANTranslateError(f"output {path} is a folder; give a file name such as {path / 'output.nii.gz'}")
     if full_suffix(path) not in WRITABLE_SUFFIXES:

@@ -122,6 +122,10 @@ def check_input(card: ModelCard, source: str, voxels: np.ndarray, spacing: Seque
     stored = card.data.get("input_profile")
     if stored and source in stored["domains"] and tuple(stored["quantile_levels"]) == QUANTILES:
         report.warnings += _profile_warnings(profile, stored, source)
+    elif not stored or source not in stored["domains"]:  # e.g. a source the trainer made by a degradation
+        report.warnings.append(f"model '{card.id}' records no profile of its {source} training inputs (input_profile), "
+                               f"so this {source} was not checked against them: whether it is like what the model "
+                               "learned on is unknown")
     return report
 
 

@@ -65,6 +65,11 @@ class ModelCard:
         """What every output of this model carries (file header, scene node, DICOM series): it is synthetic."""
         return f"SYNTHETIC {target} from {source} by {self.id} {self.version}; not an acquired image"
 
+    def short_synthetic_note(self, source: str, target: str) -> str:
+        """The note as NIfTI's 80-byte description field can hold it, whole words only (the full note goes in
+        a JSON sidecar beside a NIfTI file: synthetic_note.py)."""
+        return fitting_note(self.synthetic_note(source, target), f"SYNTHETIC {target} by {self.id} {self.version}")
+
     @property
     def task(self) -> str:
         return self.data["task"]
@@ -244,6 +249,28 @@ def check_architecture_args(name: str, args: dict[str, Any], fail) -> None:
             fail(f"architecture.args.{key} must be one of {', '.join(map(str, rule))}, not {value!r}")
 
 
+NIFTI_NOTE_BYTES = 79  # the descrip field's 80 bytes, one kept for the terminating NUL
+
+
+def fitting_note(note: str, short: str) -> str:
+    """``note`` if it fits in NIfTI's description field, else ``short`` (cut at the limit only when even it is long)."""
+    for candidate in (note, short):
+        if len(candidate.encode("utf-8")) <= NIFTI_NOTE_BYTES:
+            return candidate
+    return short.encode("utf-8")[:NIFTI_NOTE_BYTES].decode("utf-8", "ignore")
+
+
+def check_normalization_range(domain: str, spec: dict[str, Any], fail) -> None:
+    """Every range is [low, high] with low < high: an empty one divides by zero and fills the output with infinity."""
+    pairs = {"window": [("min", "max")], "percentile": [("low", "high")]}.get(spec["method"], [])
+    for low, high in pairs:
+        if low in spec and not spec[low] < spec[high]:
+            fail(f"normalization.{domain}: {low} ({spec[low]}) must be below {high} ({spec[high]})")
+    reference = spec.get("reference")
+    if spec["method"] in ("percentile", "zscore") and not reference[0] < reference[1]:
+        fail(f"normalization.{domain}: reference must be [low, high] with low < high, not {reference}")
+
+
 def check_semantics(card: ModelCard, where: str) -> None:
     def fail(message: str) -> None:
         raise GANTranslateError(f"{where}: {message}")
@@ -276,7 +303,11 @@ def check_semantics(card: ModelCard, where: str) -> None:
             fail(f"intensity_prior has no table for direction(s) {', '.join(missing)}")
         if card.image_channels < 1:
             fail("architecture.args.input_nc leaves no image channel beside the intensity prior channel")
+    if card.mode == "2d" and card.channel_mode != "replicate" and card.image_channels != 2 * card.adjacent_slices + 1:
+        fail(f"slice.adjacent {card.adjacent_slices} needs {2 * card.adjacent_slices + 1} image channels, but "
+             f"architecture.args gives the network {card.image_channels}")
     for domain, spec in card.data["normalization"].items():
+        check_normalization_range(domain, spec, fail)
         if spec["method"] == "histogram":
             lengths = {len(spec[k]) for k in ("percentiles", "landmarks", "reference")}
             if len(lengths) != 1:

@@ -92,6 +92,20 @@ def find_package(name: str | os.PathLike, folders: list[Path] | None = None) -> 
     )
 
 
+def shadowing_note(package: ModelPackage) -> str | None:
+    """When a package found by id is not the bundled model of that id, which it hides: said on every run, for
+    a user's own export named like a bundled model would otherwise pass for it."""
+    bundled = BUNDLED_MODELS / package.card.id
+    if package.path.resolve() == bundled.resolve() or not (bundled / CARD_NAME).is_file():
+        return None
+    try:
+        version = load_package(bundled).card.version
+    except GANTranslateError:
+        version = "(unreadable)"
+    return (f"model {package.card.id} {package.card.version} is the package in {package.path}, not the bundled "
+            f"{package.card.id} {version}, which it shadows; give a path with -m or rename one of them to choose")
+
+
 def _misnamed(package: ModelPackage) -> str:
     return (f"{package.path} holds model '{package.card.id}', not '{package.path.name}': a model is found by id only "
             f"in a folder of that name; rename the folder to '{package.card.id}' (or give its path with -m)")

@@ -74,6 +74,7 @@ class NetworkRunner:
         self.any_size: dict[int, Compiled] = {}  # per batch size: compiled for every spatial size
         self.expected_calls = 0
         self.calls = 0
+        self.notes: list[str] = []  # compiled now or taken from the cache, and why: said with the result
 
     def expect(self, calls: int) -> None:
         """Announce how many more calls the job will make (``auto`` weighs them against compiling)."""
@@ -135,16 +136,16 @@ class NetworkRunner:
         paths = artifact_paths(network_key(self.network, inputs), shape[2:])
         cached = next((path for path in paths if path.is_file()), None)
         if cached is not None or self.policy == "always":
-            self._use(shape, cached, paths, inputs)
+            self._use(shape, cached, paths, inputs, "asked with --compile always")
             return None
         start = time.perf_counter()
         output = self._eager(inputs).float()
         remaining = self.expected_calls - self.calls
         if remaining * (time.perf_counter() - start) * COMPILED_SAVING > COMPILE_SECONDS:
-            self._use(shape, None, paths, inputs)
+            self._use(shape, None, paths, inputs, f"the {remaining} batches left repay its cost")
         return output
 
-    def _use(self, shape: tuple, cached: Optional[Path], paths: tuple[Path, Path], inputs) -> None:
+    def _use(self, shape: tuple, cached: Optional[Path], paths: tuple[Path, Path], inputs, reason: str) -> None:
         """Load the compiled network (compiling it first if not cached); any failure leaves this shape
         eager, with a warning, for a compiler problem must never cost the user their result."""
         try:
@@ -156,8 +157,13 @@ class NetworkRunner:
                     cached = None
             if cached is None:
                 self.progress("compiling", 0, 1)  # once per model and precision, then cached
+                start = time.perf_counter()
                 cached = compile_network(self.network, inputs, *paths)
                 compiled = load_compiled(cached)
+                self.notes.append(f"compiled the network now ({reason}; {time.perf_counter() - start:.0f} s, "
+                                  "once: later runs take it from the cache)")
+            else:
+                self.notes.append("compiled network from the cache")
         except Exception as error:
             log.warning("gantranslate: running the network uncompiled (compiling failed: %s)", _first_line(error))
             return
@@ -166,9 +172,9 @@ class NetworkRunner:
             self.any_size[shape[0]] = compiled
 
 
-def compile_ahead(package: ModelPackage, precision: str = "exact") -> Path:
+def compile_ahead(package: ModelPackage, precision: str = "exact") -> tuple[Path, bool]:
     """Compile a model's network for this CPU now (``gantranslate models compile``), so that even the
-    first translation runs compiled; returns the cached file."""
+    first translation runs compiled; returns the cached file, and whether it was in the cache already."""
     if not compiler_available():
         raise GANTranslateError("no C++ compiler found (g++, clang++ or cl); install one to compile, or run uncompiled")
     card = package.card
@@ -179,7 +185,7 @@ def compile_ahead(package: ModelPackage, precision: str = "exact") -> Path:
     runner(torch.zeros(shape))
     if runner.compiled[shape] is None:
         raise GANTranslateError(f"compiling '{card.id}' failed (the warning above says why); it still runs uncompiled")
-    return runner.cache_paths[shape]
+    return runner.cache_paths[shape], runner.notes == ["compiled network from the cache"]
 
 
 def _first_line(error: Exception) -> str:

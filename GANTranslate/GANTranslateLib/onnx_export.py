@@ -59,6 +59,16 @@ def input_names(package: ModelPackage) -> list[str]:
     return ["image"] + (["target"] if card.conditional else []) + (["source"] if card.conditional and card.has_intensity_prior else [])
 
 
+def require_exporter() -> None:
+    """torch.onnx imports onnx and onnxscript only when it exports: check them first, for one clear line."""
+    for name in ("onnx", "onnxscript"):
+        try:
+            __import__(name)
+        except ImportError:
+            raise GANTranslateError(f"ONNX export needs the {name} package, which is not installed: "
+                                    'pip install "gantranslate[onnx]"') from None
+
+
 def export_onnx(package: ModelPackage, output: Path, force: bool = False) -> Path:
     """Write ``output`` (.onnx, the card in its metadata) and the card beside it (``<stem>.model.json``), atomically."""
     output = Path(output)
@@ -70,6 +80,7 @@ def export_onnx(package: ModelPackage, output: Path, force: bool = False) -> Pat
             raise GANTranslateError(f"{path} exists; pass --force to replace it, or choose another name")
     if not output.parent.is_dir():
         raise GANTranslateError(f"output folder {output.parent} does not exist; create it first")
+    require_exporter()
     card = package.card
     graph = OnnxGraph(package).eval()
     divisor = int(graph.size_divisor)

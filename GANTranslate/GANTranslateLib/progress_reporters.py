@@ -36,6 +36,9 @@ class TerminalProgress:
         if stage != self.stage:
             self.close()
             self.stage = stage
+            if stage == "compiling":  # tens of seconds without a bar: say what is happening
+                print("compiling the network for this CPU (once per model, precision and size; later runs take it "
+                      "from the cache) ...", file=sys.stderr)
             if stage == "inference":
                 self.bar = tqdm(total=total, desc="translating", unit="batch", file=sys.stderr, leave=False)
         if self.bar is not None:

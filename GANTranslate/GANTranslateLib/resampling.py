@@ -10,7 +10,11 @@ from typing import Sequence
 import numpy as np
 import SimpleITK as sitk
 
+from .errors import GANTranslateError
+
 SPACING_TOLERANCE = 1e-3  # relative: closer than this counts as the same spacing
+GROWTH_LIMIT = 16  # a resampled grid may hold this many times the input's voxels (e.g. 4 mm slices at 1 mm, x2 in-plane)
+GRID_FLOOR = 1 << 24  # ... or this many (256^3), whichever is more, so small volumes are never refused
 
 
 def model_spacing(spacing_xyz: Sequence[float], target_xyz: Sequence[float | None] | None) -> tuple[float, float, float]:
@@ -39,6 +43,19 @@ def model_grid(shape_zyx: Sequence[int], spacing_xyz: Sequence[float], target_xy
     size = np.maximum(np.ceil(extent / target - 1e-6).astype(int), 1)
     first_edge = -0.5 * spacing - 0.5 * (size * target - extent)
     return [int(s) for s in size], (first_edge + 0.5 * target).tolist()
+
+
+def check_grid(shape_zyx: Sequence[int], spacing_xyz: Sequence[float], target_xyz: Sequence[float]) -> None:
+    """Refuse, before allocating it, a model grid far larger than the input: a 38 KB volume whose header says
+    100 mm voxels (or a card asking for 0.01 mm) would otherwise become 6400^2 slices and exhaust the memory."""
+    size, _ = model_grid(shape_zyx, spacing_xyz, target_xyz)
+    voxels, given = float(np.prod(size, dtype=float)), float(np.prod(shape_zyx, dtype=float))
+    if voxels > max(GROWTH_LIMIT * given, GRID_FLOOR):
+        shown = lambda values: " x ".join(f"{v:g}" for v in values)  # noqa: E731
+        raise GANTranslateError(
+            f"resampling the {shown(shape_zyx[::-1])} input ({shown(spacing_xyz)} mm voxels) to the model's "
+            f"{shown(target_xyz)} mm would make a {shown(size)} grid ({voxels * 4 / 2**30:.1f} GB, {voxels / given:.0f} "
+            "times the input); check the input's voxel size in its header (or the card's spacing)")
 
 
 def resample_to_spacing(

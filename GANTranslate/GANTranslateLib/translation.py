@@ -14,18 +14,18 @@ import SimpleITK as sitk
 import torch
 
 from . import intensity
-from .device import resolve_device
+from .device import precision_description, resolve_device
 from .errors import GANTranslateError
 from .fast_mode import check_allowed, device_precision
 from .inference_options import InferenceOptions
 from .input_guard import check_input, refuse_or_report
-from .model_card import ModelCard
+from .model_card import ModelCard, fitting_note
 from .model_package import ModelPackage
 from .network_runner import NetworkRunner
 from .orientation import Reorientation, numpy_axis, slice_numpy_axis
 from .patch_inference import count_windows, run_patches
 from .progress import CancelCheck, ProgressCallback, no_progress
-from .resampling import model_spacing, needs_resampling, resample_back, resample_to_spacing
+from .resampling import check_grid, model_spacing, needs_resampling, resample_back, resample_to_spacing
 from .slice_inference import run_slices
 
 
@@ -38,6 +38,8 @@ class TranslationResult:
     seconds: float
     disagreement: Optional[sitk.Image] = None  # |prediction - mirrored prediction|, in the output's units
     warnings: tuple[str, ...] = ()  # what the user should know about this result (input guard, flat input)
+    precision: str = "float32"  # what ran: "float32", "bf16 on AMX", "fp16 on CUDA"...
+    notes: tuple[str, ...] = ()  # how it ran: compiled now (and why) or from the cache
 
 
 def default_batch_size(device: torch.device, mode: str) -> int:
@@ -118,6 +120,8 @@ def translate_image(
     spacing = orient.spacing(volume_image.GetSpacing())
     resample = needs_resampling(spacing, card.spacing)
     run_spacing = model_spacing(spacing, card.spacing)
+    if resample:
+        check_grid(oriented.shape, spacing, run_spacing)
     if mode == "slice" and not resample:
         # Slices are normalised a batch at a time: no normalised copy of the whole volume is held.
         model_input, prepare = oriented, in_map.normalise
@@ -154,8 +158,9 @@ def translate_image(
     if mirrored is not None:
         # in output units (the map back may be piecewise linear), then the mean of the two is the result
         units = np.abs(out_map.denormalise(predicted.copy()) - out_map.denormalise(mirrored.copy()))
+        note = f"SYNTHETIC disagreement map ({target} units) of {card.id} {card.version}; not an image"
         disagreement = mark_note(_to_image(np.ascontiguousarray(orient.invert_zyx(units)), image, flat, "float32"),
-                                 f"SYNTHETIC disagreement map ({target} units) of {card.id} {card.version}; not an image")
+                                 note, fitting_note(note, f"SYNTHETIC {target} disagreement of {card.id} {card.version}"))
         predicted = (predicted + mirrored) / 2
         del mirrored, units
     result = out_map.denormalise(orient.invert_zyx(predicted))
@@ -165,22 +170,27 @@ def translate_image(
     low, high = card.output_limits(target)
     if low is not None or high is not None:
         np.clip(result, low, high, out=result)  # e.g. no synthetic CT below air
+    broken = int(np.count_nonzero(~np.isfinite(result)))
+    if broken:  # e.g. a card whose ranges overflow float32: never written, never shown
+        raise GANTranslateError(f"model '{card.id}' gave {broken} non-finite voxel(s) (NaN or infinity): its card's "
+                                f"normalization of {source} or {target} (or its weights) is broken; nothing was written")
     if forward.recomputed:
         warnings.append(f"fast mode ({forward.reduced}) gave non-finite values in {forward.recomputed} batch(es), "
                         "which were computed again exactly")
     output = mark_synthetic(_to_image(result, image, flat, options.output_dtype), card, source, target)
     return TranslationResult(output, source, target, str(device), time.perf_counter() - start, disagreement,
-                             tuple(warnings))
+                             tuple(warnings), precision_description(device, forward.reduced), tuple(forward.notes))
 
 
 def mark_synthetic(image: sitk.Image, card: ModelCard, source: str, target: str) -> sitk.Image:
     """Every file written from this image says what it is: NIfTI in its description field, NRRD and MHA in
     their headers (the ITK file notes, and a GANTranslate_synthetic entry)."""
-    return mark_note(image, card.synthetic_note(source, target))
+    return mark_note(image, card.synthetic_note(source, target), card.short_synthetic_note(source, target))
 
 
-def mark_note(image: sitk.Image, note: str) -> sitk.Image:
-    image.SetMetaData("ITK_FileNotes", note[:79])  # NIfTI's descrip holds 80 bytes
+def mark_note(image: sitk.Image, note: str, short: str) -> sitk.Image:
+    """``short`` fits NIfTI's 80-byte description (ITK_FileNotes); NRRD and MHA headers hold ``note`` whole."""
+    image.SetMetaData("ITK_FileNotes", short)
     image.SetMetaData("GANTranslate_synthetic", note)
     return image
 
@@ -241,11 +251,26 @@ def _run(model_input, prepare, forward: NetworkRunner, card: ModelCard, options:
     if not 0 <= overlap < 1:
         raise GANTranslateError(f"overlap {overlap} must be at least 0 and below 1")
     patch_zyx = tuple(reversed(patch_xyz))
+    check_patch(patch_zyx, model_input.shape, divisor)
     forward.expect(-(-count_windows(model_input.shape, patch_zyx, overlap) // options.batch_size))
     return run_patches(
         model_input, forward, patch_size=patch_zyx, overlap=overlap,
         batch_size=options.batch_size, device=device, progress=progress, cancel=cancel,
     )
+
+
+def check_patch(patch_zyx: tuple[int, ...], shape_zyx: tuple[int, ...], divisor: int) -> None:
+    """A window larger than the volume is padded up to its size: a 1024^3 patch on a 64 x 64 x 8 volume took
+    4.5 GB. A patch no larger than the volume (rounded up to the network's multiple) always runs; a larger one
+    (the card's 64^3 on a thin slab) only while its window stays within what resampling may make of a volume."""
+    from .resampling import GRID_FLOOR, GROWTH_LIMIT
+
+    needed = [-(-s // divisor) * divisor for s in shape_zyx]
+    window, voxels = float(np.prod(patch_zyx, dtype=float)), float(np.prod(shape_zyx, dtype=float))
+    if any(p > n for p, n in zip(patch_zyx, needed)) and window > max(GROWTH_LIMIT * voxels, GRID_FLOOR):
+        raise GANTranslateError(f"patch size {list(reversed(patch_zyx))} is larger than this volume needs "
+                                f"(a {' x '.join(str(s) for s in reversed(shape_zyx))} volume: {list(reversed(needed))} "
+                                "x y z covers it); give a smaller --patch-size (or fix the card's patch.size)")
 
 
 def _to_image(result: np.ndarray, reference: sitk.Image, flat: bool, output_dtype: str) -> sitk.Image:

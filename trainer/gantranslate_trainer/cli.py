@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -18,13 +19,16 @@ import torch
 from GANTranslateLib.atomic_files import describe_write_error
 from GANTranslateLib.console_streams import tolerate_unencodable_text
 from GANTranslateLib.errors import GANTranslateError
+from GANTranslateLib import model_registry
 from GANTranslateLib.model_package import check_package_target
 
 from .checkpoint import load_checkpoint
 from .config import load_config
-from .export import build_card, export_package, shipped_directions
+from .export import build_card, export_package, local_build, shipped_directions
 from .models import build_model
 from .training import BEST, CONFIG_NAME, LAST, resolve_run, train
+
+DOMAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -44,6 +48,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     export.add_argument("run_dir", type=Path)
     export.add_argument("-o", "--output", type=Path, required=True, help="model package folder to write (new or empty)")
     export.add_argument("--force", action="store_true", help="replace a model package already in that folder")
+    export.add_argument("--id", help="the model's id (default: the output folder's name)")
+    export.add_argument("--release", action="store_true",
+                        help="take id, version and texts from the config's export section (how the bundled models are "
+                             "made); without it the package is a local build: 0.0.0+local.DATE, described by its run")
     export.add_argument("--checkpoint", choices=["last", "best"], default="last",
                         help="last (default): the end of training; best: the checkpoint that scored best on the "
                              "run's validation subjects, which makes those subjects' scores optimistic (it falls "
@@ -91,7 +99,8 @@ def _train(args: argparse.Namespace) -> int:
         overrides.insert(0, config_path)
         config_path = None
     config, run_dir, resume = resolve_run(config_path, overrides, args.run_dir, args.resume)
-    train(config, run_dir, resume=resume, device_name=args.device, quiet=args.quiet)
+    train(config, run_dir, resume=resume, device_name=args.device, quiet=args.quiet,
+          invocation={"config_file": config_path, "overrides": overrides})
     print(f"run written to {run_dir}")
     return 0
 
@@ -103,6 +112,7 @@ def _degrade(args: argparse.Namespace) -> int:
     from .degradations import degrade
 
     dataset = read_dataset(args.dataset)
+    check_new_domain(dataset, args.clean, args.made)
     # the dataset's manifest records the parameters of this kind only
     spec = ({"kind": args.kind, "dose": args.dose} if args.kind == "low_dose_ct" else
             {"kind": args.kind, "factor": args.factor, "kspace_fraction": args.kspace_fraction, "interpolation": args.interpolation})
@@ -121,14 +131,44 @@ def _degrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_new_domain(dataset, clean: str, made: str) -> None:
+    """A degradation is written under a new domain name, inside each subject's folder, never over a file: the
+    acquired volumes of a dataset (its test subjects' among them) are what every score is measured against."""
+    from GANTranslateLib.image_io import find_volume
+
+    if not DOMAIN_NAME.fullmatch(made):
+        raise GANTranslateError(f"--to '{made}' is not a domain name; use letters, digits, '_' and '-' only (e.g. {clean}_LR)")
+    if made == clean or made in dataset.domains:
+        raise GANTranslateError(f"--to {made} is already a domain of {dataset.root}; a degradation is written under a "
+                                f"new name, never over existing volumes: choose another --to (e.g. {clean}_LR)")
+    if clean not in dataset.domains:
+        raise GANTranslateError(f"--from {clean} is not in {dataset.root / 'dataset.json'}'s domains {dataset.domains}")
+    for subject in dataset.subjects():
+        existing = find_volume(dataset.root / subject.name, [made])
+        if existing is not None:
+            raise GANTranslateError(f"{existing} exists; a degradation never replaces a file: choose another --to, "
+                                    "or move that file away")
+
+
 def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Path | None = None,
-               weights_dtype: str = "float32", force: bool = False):
+               weights_dtype: str = "float32", force: bool = False, model_id: str | None = None,
+               release: bool = False):
+    """A local build (the default) is named by its folder (or ``model_id``), versioned 0.0.0+local.DATE and
+    described by its run; ``release`` takes id, version and texts from the config's export section, as the
+    bundled models are made (trainer/train_bundled_models.sh), so a user's run never passes for a shipped model."""
     check_package_target(output, force)
+    if not release and Path(output).resolve().is_relative_to(model_registry.BUNDLED_MODELS.resolve()):
+        raise GANTranslateError(f"{output} is in the bundled models' folder, which a local build never writes into; "
+                                "export elsewhere (e.g. ~/.gantranslate/models/NAME); --release is for the maintainers' "
+                                "trainer/train_bundled_models.sh")
     if not (run_dir / CONFIG_NAME).is_file():
         raise GANTranslateError(f"{run_dir} is not a run folder (no {CONFIG_NAME}); give the folder a training run wrote")
     config = load_config(run_dir / CONFIG_NAME)
     path = run_dir / (BEST if which == "best" and (run_dir / BEST).is_file() else LAST)
     state = load_checkpoint(path, torch.device("cpu"))
+    training_run = None
+    if not release:
+        config["export"], training_run = local_build(config, run_dir, path, state["step"], model_id or output.name)
     domains = list(state["domains"])
     if config["model"] == "unified":
         config["data"]["domains"] = domains
@@ -146,12 +186,13 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     synthetic, baselines = json.loads(state.get("synthetic", "[]")), json.loads(state.get("baselines", "{}"))
     baselines = {key: table for key, table in baselines.items() if key.split("->") in shipped}
     card = build_card(config, json.loads(state["normalization"]), metrics, model.prior_for_card(shipped), profile,
-                      synthetic, baselines)
+                      synthetic, baselines, training_run)
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 
 def _export(args: argparse.Namespace) -> int:
-    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype, args.force)
+    package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype, args.force,
+                         args.id, args.release)
     print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
     return 0
 

@@ -261,7 +261,8 @@ def check(config: dict) -> None:
         if not isinstance(train[key], int) or train[key] < 1:
             fail(f"train.{key} must be a positive integer, not {train[key]!r}")
     if not 0 <= train["decay_start"] <= train["steps"]:
-        fail("train.decay_start must lie between 0 and train.steps")
+        fail(f"train.decay_start ({train['decay_start']!r}) must lie between 0 and train.steps ({train['steps']!r}); "
+             f"set it too, e.g. train.decay_start={train['steps'] // 2}")
     for key, low, high in (("lr", 0, 1), ("beta1", 0, 1)):
         if not _is_number(train[key]) or not (low < train[key] < high if key == "lr" else low <= train[key] < high):
             fail(f"train.{key} must be a number {'above' if key == 'lr' else 'from'} {low} and below {high}, not {train[key]!r}")
@@ -337,5 +338,17 @@ def _non_default(config: dict, defaults: dict) -> dict:
     return out
 
 
+RUN_CONFIG_HEADER = "# the resolved config of a gantranslate-train run (written by the trainer)\n"
+
+
 def save_config(config: dict, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    """The header line tells this run's own config from a user's config.yaml (a folder holding one is not a run)."""
+    path.write_text(RUN_CONFIG_HEADER + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def is_run_config(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline() == RUN_CONFIG_HEADER
+    except (OSError, UnicodeDecodeError):
+        return False

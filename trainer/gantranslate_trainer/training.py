@@ -1,6 +1,7 @@
 """The training loop: seeded, checkpointed atomically, exactly resumable, and DDP-ready under torchrun."""
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import random
@@ -21,7 +22,7 @@ from GANTranslateLib.dataset_folder import SYNTHETIC_TAG, DatasetFolder, read_da
 from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .config import fingerprint, load_config, save_config
+from .config import fingerprint, is_run_config, load_config, save_config
 from .distributed import Distributed, barrier, init_distributed, shutdown
 from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
@@ -31,7 +32,7 @@ from .run_log import RunLog
 from .sampling import TrainingSamples, make_plan
 from .validation import validate, validation_directions
 
-CONFIG_NAME, LAST, BEST = "config.yaml", "last.pt", "best.pt"
+CONFIG_NAME, LAST, BEST, RUN_RECORD = "config.yaml", "last.pt", "best.pt", "run.json"
 
 
 def resolve_run(config_path: Optional[str], overrides: list[str], run_dir: Optional[str], resume: Optional[str]) -> tuple[dict, Path, bool]:
@@ -56,9 +57,23 @@ def resolve_run(config_path: Optional[str], overrides: list[str], run_dir: Optio
         raise GANTranslateError("give a config file (see trainer/configs/) or --resume RUN_DIR")
     config = load_config(config_path, overrides)
     folder = Path(run_dir) if run_dir else Path("runs") / Path(config_path).stem
+    check_new_run_folder(folder)
+    return config, folder, False
+
+
+def check_new_run_folder(folder: Path) -> None:
+    """A new run writes into a new or empty folder, or into a run's own that never reached a checkpoint; never
+    into a folder of the user's, whose config.yaml and log.jsonl it would replace or extend."""
     if (folder / LAST).exists():
         raise GANTranslateError(f"{folder} already holds a run; pass --resume {folder} to continue it, or another --run-dir")
-    return config, folder, False
+    if folder.exists() and not folder.is_dir():
+        raise GANTranslateError(f"--run-dir {folder} is a file; give a new or empty folder")
+    if not folder.is_dir() or is_run_config(folder / CONFIG_NAME):
+        return
+    other = sorted(entry.name for entry in folder.iterdir())
+    if other:
+        raise GANTranslateError(f"--run-dir {folder} holds other files ({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}) "
+                                "and is not a run folder; give a new or empty folder, nothing in it was touched")
 
 
 def lr_lambda(config: dict):
@@ -80,10 +95,11 @@ def seed_everything(seed: int) -> None:
 
 
 def train(config: dict, run_dir: Path, resume: bool = False, device_name: str = "auto",
-          stop_at_step: Optional[int] = None, quiet: bool = False) -> Path:
+          stop_at_step: Optional[int] = None, quiet: bool = False, invocation: Optional[dict] = None) -> Path:
+    """``invocation``: the config file and overrides the run was started with, for its record (run.json)."""
     info = init_distributed(device_name)
     try:
-        return _train(config, run_dir, resume, device_name, stop_at_step, quiet, info)
+        return _train(config, run_dir, resume, device_name, stop_at_step, quiet, info, invocation)
     finally:
         shutdown(info)
 
@@ -129,7 +145,8 @@ class TrainingData:
     baselines: dict[str, list[float]]  # each direction's look-up-table baseline on the training subjects
 
 
-def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) -> TrainingData:
+def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool,
+                 invocation: Optional[dict] = None) -> TrainingData:
     """Read the dataset, keep the subjects the model can use, normalise them as inference will, and plan the
     samples; the resolved config is saved in the run folder."""
     data = config["data"]
@@ -147,9 +164,14 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     if left_out and info.is_main and not quiet:
         print(f"paired training: left out {len(left_out)} subject(s) without every domain: {', '.join(left_out)}")
     dataset = replace(dataset, training=usable)
+    if info.is_main and not dataset.validation:
+        print(f"no validation subjects: this run writes no {BEST} (only {LAST}), and scores nothing while it trains; "
+              "list some in dataset.json's 'validation' or validation.subjects")
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / CONFIG_NAME)
+        if invocation is not None:  # a new run (a resumed one keeps the record of its start)
+            write_run_record(run_dir, invocation, dataset)
     barrier(info)
     learn_histogram_landmarks(config, dataset.training, domains)
     prepared = [prepare_subject(s, domains, config, run_dir / "cache" if config["data"]["cache"] else None)
@@ -164,6 +186,18 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     return TrainingData(dataset, domains, prepared, reference_ranges(prepared, config, domains),
                         input_profile(acquired, dataset.domains), samples, sampler, batches_per_epoch,
                         synthetic_sources(dataset.training), baseline_tables(prepared, directions(config)))
+
+
+def write_run_record(run_dir: Path, invocation: dict, dataset: DatasetFolder) -> None:
+    """What an exported card says the model was trained from (export.py reads it back)."""
+    record = {
+        "config_file": invocation.get("config_file"),
+        "overrides": list(invocation.get("overrides") or []),
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "dataset": {"root": str(Path(dataset.root).resolve()), "name": dataset.name,
+                    "training": [s.name for s in dataset.training], "validation": [s.name for s in dataset.validation]},
+    }
+    (run_dir / RUN_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def baseline_tables(prepared: list[PreparedSubject], pairs: list[list[str]]) -> dict[str, list[float]]:
@@ -311,7 +345,8 @@ class TrainingRun:
             self.model.train(was)
 
 
-def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed) -> Path:
+def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, quiet: bool, info: Distributed,
+           invocation: Optional[dict] = None) -> Path:
     if config["train"]["threads"]:
         torch.set_num_threads(config["train"]["threads"])
     device = resolve_device(device_name)
@@ -319,7 +354,7 @@ def _train(config, run_dir: Path, resume: bool, device_name: str, stop_at_step, 
         device = torch.device("cuda", info.local_rank)
         torch.cuda.set_device(device)
     seed_everything(config["seed"])
-    run = TrainingRun(config, run_dir, prepare_data(config, run_dir, info, quiet), device, info)
+    run = TrainingRun(config, run_dir, prepare_data(config, run_dir, info, quiet, None if resume else (invocation or {})), device, info)
     if resume:
         run.resume()
     run.loop(stop_at_step, quiet)
