@@ -57,6 +57,11 @@ def schema_checked() -> bool:
     return _validator() is not None
 
 
+def recheck_schema_support() -> None:
+    """Look for jsonschema again (Slicer's panel calls this after installing the packages)."""
+    _validator.cache_clear()
+
+
 @dataclass(frozen=True)
 class ModelCard:
     data: dict[str, Any] = field(repr=False)
