@@ -41,9 +41,28 @@ class PipRecorder:
         ui.installDependenciesButton.click()
 
 
-def make_widget(pip=None):
-    """The module's own widget class on Slicer's real ScriptedLoadableModuleWidget, set up as Slicer does."""
+class DeviceReplyStandin:
+    """STAND-IN for the child process asked for the devices (the real one imports torch: seconds per panel): it
+    answers as that child does on a machine with one GPU."""
+
+    def __init__(self, command, env):
+        assert "torch.cuda.device_count()" in command[-1], command
+
+    def poll(self):
+        return [json.dumps({"cuda": ["Stand-in GPU"], "mps": False}) + "\n"], [], 0
+
+    def cancel(self):
+        pass
+
+
+def make_widget(pip=None, askDevices: bool = False):
+    """The module's own widget class on Slicer's real ScriptedLoadableModuleWidget, set up as Slicer does; the
+    devices are asked of a real child process only when ``askDevices``."""
     import GANTranslate
+    from GANTranslateModuleLib import translation_logic
+
+    if not askDevices:
+        translation_logic.BackgroundProcess = DeviceReplyStandin
 
     parent = slicer.qMRMLWidget()
     parent.setLayout(qtstandins.sys.modules["qt"].QVBoxLayout())
@@ -59,7 +78,7 @@ def make_widget(pip=None):
 
 def wait_for_devices(widget, seconds: float = 120) -> None:
     deadline = time.time() + seconds
-    while widget.panel._deviceQuery is not None and time.time() < deadline:
+    while getattr(getattr(widget, "panel", None), "_deviceQuery", None) is not None and time.time() < deadline:
         tick()
         time.sleep(0.05)
 
@@ -77,8 +96,16 @@ def combo_items(combo) -> list:
     return [[combo.itemText(i), combo.itemData(i)] for i in range(combo.count)]
 
 
+def parameter_node():
+    """The module's parameter node as the module's own logic finds it in the scene."""
+    import GANTranslate
+
+    return GANTranslate.GANTranslateLogic().getParameterNode()
+
+
 def panel_state(widget) -> dict:
-    ui, p = widget.ui, widget.panel._parameterNode
+    """What the panel shows (its widgets) and what the scene's parameter node holds."""
+    ui, p = widget.ui, parameter_node()
     return {"source": ui.sourceSelector.currentData, "sourceText": ui.sourceSelector.currentText,
             "target": ui.targetSelector.currentData, "model": ui.modelSelector.currentData,
             "mode": ui.modeSelector.currentIndex, "axis": ui.axisSelector.currentIndex, "device": ui.deviceSelector.currentData,
@@ -105,14 +132,14 @@ def scenario_setup() -> None:
     """A stock Slicer's first use: the panel sets up, lists the bundled models, shows a card, names what is missing."""
     pip = PipRecorder()
     read_volume(DATA / "tcga_t2_brats_crop.nrrd", "T2 sample")
-    widget = make_widget(pip)
+    widget = make_widget(pip, askDevices=True)
     ui = widget.ui
     report["sources"] = combo_items(ui.sourceSelector)
     report["state"] = panel_state(widget)
-    report["models"] = [m.card.id for m in widget.panel._models]
+    report["models"] = sorted(m.card.id for m in widget.logic.installedModels()[0])
     report["card"] = ui.modelCardLabel.text
     report["devices"] = combo_items(ui.deviceSelector)
-    report["missing"] = widget.panel._missingPackages
+    report["install_button"] = [ui.installDependenciesButton.visible, ui.installDependenciesButton.text]
     ui.installDependenciesButton.click()
     report["install"] = {"confirmations": list(slicer_real_python.dialogs["confirmations"]), "pip": pip.calls,
                          "during": pip.during, "after": panel_state(widget), "errors": list(slicer_real_python.dialogs["errors"])}
@@ -126,6 +153,7 @@ def scenario_restore(scene_file: str) -> None:
     widget = make_widget()
     ui = widget.ui
     report["fresh"] = panel_state(widget)
+    report["devices"] = combo_items(ui.deviceSelector)
     choose(ui.sourceSelector, "T2")
     choose(ui.targetSelector, "T1")
     choose(ui.modelSelector, "t2-to-t1-pix2pix-2d")
@@ -142,6 +170,8 @@ def scenario_restore(scene_file: str) -> None:
     choose(ui.sourceSelector, "T1")
     ui.modeSelector.setCurrentIndex(0)
     choose(ui.deviceSelector, "auto")
+    ui.patchSizeSpinBox.value = 0
+    ui.overlapSpinBox.value = 0.5
     report["changed"] = panel_state(widget)
     scene.SetURL(scene_file)
     scene.Import()
@@ -163,7 +193,7 @@ def scenario_restore(scene_file: str) -> None:
     ui.applyButton.click()
     report["command"] = commands[0] if commands else None
     widget.logic.cancel()
-    widget.panel.cleanup()
+    widget.cleanup()
     # Slicer restarted: a new scene, the saved one loaded, then the module opened
     scene.Clear(0)
     slicer.mrmlScene = fresh = slicer.vtkMRMLScene()
@@ -185,15 +215,19 @@ def scenario_inputs() -> None:
     plain = read_volume(DATA / "tcga_t1_native_oblique_crop.nii.gz", "patient 7 series 3")
     t2 = read_volume(DATA / "tcga_t2_brats_crop.nrrd", "AX T2 FSE")
     widget = make_widget()
-    ui, p = widget.ui, widget.panel._parameterNode
+    ui, p = widget.ui, parameter_node()
     report["picked"] = panel_state(widget)
-    p.inputVolume = t2
+    ui.inputSelector.setCurrentNode(t2)  # the user picks another input
     report["guessed"] = panel_state(widget)
-    choose(ui.sourceSelector, "T2")  # the user confirms the guess: it stays chosen when the input changes back
-    p.inputVolume = plain
+    ui.inputSelector.setCurrentNode(plain)  # an unchanged guess goes with its input
+    report["guess_dropped"] = panel_state(widget)
+    choose(ui.sourceSelector, "T1")  # the user's own choice stays when the input changes
+    ui.inputSelector.setCurrentNode(t2)
     report["kept"] = panel_state(widget)
-    p.sourceDomain = ""
+    p.sourceDomain = ""  # written to the node by another wrapper (a script): the panel follows
     report["unchosen"] = panel_state(widget)
+    for cls in (slicer.vtkMRMLSequenceBrowserNode,):  # as Slicer's Sequences module does
+        scene.RegisterNodeClass(cls())
     browser = scene.AddNewNodeByClass("vtkMRMLSequenceBrowserNode", "cine")
     sequence = scene.AddNewNodeByClass("vtkMRMLSequenceNode", "cine frames")
     browser.SetAndObserveMasterSequenceNodeID(sequence.GetID())

@@ -29,7 +29,7 @@ NOT_IN_EXTRACT = {
     "GetClassName": "vtkObject (VTK)",
     "GetNumberOfItems": "vtkCollection (VTK)",
     "GetItemAsObject": "vtkCollection (VTK)",
-    "IsProxyNode": "vtkMRMLSequenceBrowserNode (Sequences module's MRML); run for real in test_slicer_real_wrapper",
+    "IsProxyNodeID": "vtkMRMLSequenceBrowserNode (Sequences module's MRML); run for real in test_slicer_real_wrapper",
     "StartModify": "vtkMRMLNode / the parameter node wrapper; run for real in test_slicer_real_wrapper",
     "EndModify": "vtkMRMLNode / the parameter node wrapper; run for real in test_slicer_real_wrapper",
     "PyTorchUtilsLogic": "the PyTorch extension's logic (SlicerPyTorch), imported only when installed",

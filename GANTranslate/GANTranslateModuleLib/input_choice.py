@@ -28,7 +28,7 @@ def sequenceBrowserOf(scene, node):
     browsers = scene.GetNodesByClass("vtkMRMLSequenceBrowserNode")
     for index in range(browsers.GetNumberOfItems()):
         browser = browsers.GetItemAsObject(index)
-        if browser.IsProxyNode(node):
+        if browser.IsProxyNodeID(node.GetID()):
             return browser
     return None
 

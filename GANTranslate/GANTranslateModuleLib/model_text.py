@@ -1,7 +1,15 @@
-"""What the panel says about a model, from its card alone (no torch, no command-line helpers)."""
+"""What the panel says about a model, from its card alone (no torch, no command-line helpers).
+
+Importable without Slicer (the stock 5.8 check shows the bundled cards on Python 3.9 without MRML).
+"""
 from typing import Optional
 
-from slicer.i18n import tr as _
+try:
+    from slicer.i18n import tr as _
+except ImportError:  # outside Slicer: untranslated
+
+    def _(text: str) -> str:
+        return text
 
 
 def heldOutLines(metrics: dict) -> list:

@@ -53,6 +53,7 @@ class GANTranslatePanel(VTKObservationMixin):
         ui = self.ui
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneEndImport)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.NodeRemovedEvent, self.updateButtons)  # a deleted result
         ui.applyButton.connect("clicked(bool)", self.onApplyButton)
         ui.installDependenciesButton.connect("clicked(bool)", self.onInstallDependencies)
@@ -92,6 +93,12 @@ class GANTranslatePanel(VTKObservationMixin):
         if self.isEntered():
             self.initializeParameterNode()
 
+    def onSceneEndImport(self, caller=None, event=None) -> None:
+        """A loaded scene wrote its choices into the node in place: bind a fresh wrapper, so that the widgets
+        Slicer's connectGui binds are redrawn from the node's new values, not from the old wrapper's cache."""
+        if self._parameterNode is not None:
+            self.setParameterNode(self.logic.getParameterNode())
+
     # --- the parameter node ------------------------------------------------------------------------
     def initializeParameterNode(self) -> None:
         isNew = not self.logic.hasParameterNode()
@@ -114,7 +121,9 @@ class GANTranslatePanel(VTKObservationMixin):
         self._parameterNode = parameterNode
         if parameterNode is not None:
             self._guiTag = parameterNode.connectGui(self.ui)
-            self.addObserver(parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateGUIFromParameterNode)
+            # after the wrapper's own observers (VTK calls the last added first; lower priority runs later), so the
+            # values read here are the node's new ones, whoever wrote them
+            self.addObserver(parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateGUIFromParameterNode, priority=-1.0)
             self.updateGUIFromParameterNode()
 
     def updateGUIFromParameterNode(self, caller=None, event=None) -> None:
@@ -244,7 +253,7 @@ class GANTranslatePanel(VTKObservationMixin):
         """Ask the engine's Python which GPUs it sees, in a child process polled from a timer (set-up never waits)."""
         if self._deviceQuery is not None:
             self._deviceQuery.cancel()
-        self._deviceQuery = DeviceQuery(self.logic.pythonExecutable())
+        self._deviceQuery = DeviceQuery(self.logic.pythonExecutable(), self.logic.startProcess)
         if self._deviceTimer is None:
             self._deviceTimer = qt.QTimer()
             self._deviceTimer.setInterval(200)
