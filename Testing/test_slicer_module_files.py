@@ -31,12 +31,28 @@ def test_extension_metadata() -> None:
     assert "acknowledgementText = _(" in module and "contributors = [" in module
 
 
+def test_the_module_file_is_thin_and_the_gui_imports_no_command_line_helper() -> None:
+    """SlicerNNUnet's layout: the module file describes and hosts; the panel and logics live in GANTranslateModuleLib,
+    which never imports the engine's command-line modules."""
+    module = (MODULE_DIR / "GANTranslate.py").read_text(encoding="utf-8")
+    assert len(module.splitlines()) < 200 and "class GANTranslateLogic" not in module
+    library = MODULE_DIR / "GANTranslateModuleLib"
+    for name in ("widget.py", "translation_logic.py", "install_logic.py", "parameters.py"):
+        assert (library / name).is_file(), name
+    for path in [MODULE_DIR / "GANTranslate.py", *library.glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "GANTranslateLib.cli" not in text, path.name
+    engine = MODULE_DIR / "GANTranslateLib"
+    for path in engine.rglob("*.py"):  # the engine never imports the module's library (Slicer-side code)
+        assert "GANTranslateModuleLib" not in path.read_text(encoding="utf-8"), path.name
+
+
 def test_the_selectors_items_follow_the_modules_value_lists() -> None:
     """The module maps the mode and axis selectors' indices to MODES and AXES: the .ui must list them in that order."""
     import ast
     import xml.etree.ElementTree as ElementTree
 
-    tree = ast.parse((REPO / "GANTranslate" / "GANTranslate.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "GANTranslate" / "GANTranslateModuleLib" / "parameters.py").read_text(encoding="utf-8"))
     lists = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
              if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("MODES", "AXES")}
     ui = ElementTree.parse(REPO / "GANTranslate" / "Resources" / "UI" / "GANTranslate.ui")
