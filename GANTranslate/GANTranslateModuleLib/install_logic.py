@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional
 
-from GANTranslateLib.python_requirements import REQUIREMENTS, constraints, install_arguments, unmet
+from GANTranslateLib.python_requirements import REQUIREMENTS, constraints, unmet
 
 try:
     from slicer.i18n import tr as _
@@ -133,6 +133,6 @@ class InstallLogic:
             path = os.path.join(folder, "constraints.txt")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(constraints())
-            self.pipInstall(install_arguments(names, path))
+            self.pipInstall([f"{name}>={self.requirements[name]}" for name in names] + ["-c", path])
         finally:
             shutil.rmtree(folder, ignore_errors=True)
