@@ -59,7 +59,7 @@ def fill_like_slicer(panel) -> None:
 
 
 def model_description(model_id: str = "t1-to-t2-pix2pix-2d") -> str:
-    """The first lines the module's model description shows (GANTranslateLogic.describeModel), from the bundled card."""
+    """The first lines the module's model description shows (GANTranslateModuleLib.model_text.describeModel), from the bundled card."""
     sys.path.insert(0, str(REPO / "GANTranslate"))
     from GANTranslateLib.cli_models import metric_lines
 

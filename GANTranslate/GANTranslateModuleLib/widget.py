@@ -192,11 +192,13 @@ class GANTranslatePanel(VTKObservationMixin):
         sources = sorted({s for m in self._models for s, _t in m.card.directions})
         texts = [node.GetName(), node.GetAttribute("DICOM.SeriesDescription")]
         guessed = guessContrast(texts, sources)
-        previousGuess = self._guess[1] if self._guess else None
-        self._guess = (nodeID, guessed, next(t for t in texts if t and guessed and guessed.upper() in t.upper())) if guessed else None
-        if p.sourceDomain and p.sourceDomain != previousGuess:
-            self.updateGUIFromParameterNode()  # the label of a kept choice
+        applied = self._guess[1] if self._guess else None  # a guess the panel made and the user left as it was
+        self._guess = None
+        if p.sourceDomain and p.sourceDomain != applied:  # the user's (or a saved scene's) choice stays
+            self.updateGUIFromParameterNode()
             return
+        if guessed:
+            self._guess = (nodeID, guessed, next(t for t in texts if t and guessed.upper() in t.upper()))
         self.chooseSource(guessed or CHOOSE)
 
     # --- what the handlers write -------------------------------------------------------------------
@@ -390,7 +392,7 @@ class GANTranslatePanel(VTKObservationMixin):
             slicer.util.errorDisplay(_("Translation failed: {error}").format(error=error))
         else:
             # the next Apply makes a new volume again: overwriting one is an explicit choice each time
-            self._parameterNode.outputVolume = None
+            (self._parameterNode or self.logic.getParameterNode()).outputVolume = None
             seconds = outputNode.GetAttribute("GANTranslate.Seconds")
             warnings = outputNode.GetAttribute("GANTranslate.Warnings")
             self.ui.statusLabel.text = _("Done: {name} ({seconds} s).").format(name=outputNode.GetName(), seconds=seconds)
