@@ -31,10 +31,18 @@ class PipRecorder:
     def __init__(self) -> None:
         self.calls, self.during = [], []
         self.widget = None
+        self.site = None  # when set: 'installs' by writing each package's metadata there (what the check reads)
 
     def __call__(self, arguments) -> None:
         ui = self.widget.ui
         self.calls.append(list(arguments))
+        if self.site is not None:
+            for requirement in arguments:
+                if not requirement.startswith("-") and ">=" in requirement:
+                    name, minimum = requirement.split(">=")
+                    info = Path(self.site) / f"{name.replace('-', '_')}-{minimum}.dist-info"
+                    info.mkdir(parents=True, exist_ok=True)
+                    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {minimum}\n")
         self.during.append({"apply": ui.applyButton.enabled, "install": ui.installDependenciesButton.enabled,
                             "status": ui.statusLabel.text})
         ui.installDependenciesButton.enabled = True  # force the click through: the guard must still hold
@@ -141,8 +149,18 @@ def scenario_setup() -> None:
     report["devices"] = combo_items(ui.deviceSelector)
     report["install_button"] = [ui.installDependenciesButton.visible, ui.installDependenciesButton.text]
     ui.installDependenciesButton.click()
-    report["install"] = {"confirmations": list(slicer_real_python.dialogs["confirmations"]), "pip": pip.calls,
-                         "during": pip.during, "after": panel_state(widget), "errors": list(slicer_real_python.dialogs["errors"])}
+    report["install"] = {"confirmations": list(slicer_real_python.dialogs["confirmations"]), "pip": list(pip.calls),
+                         "during": list(pip.during), "after": panel_state(widget), "errors": list(slicer_real_python.dialogs["errors"])}
+    if report["install"]["pip"]:  # again, with a pip that leaves the packages' metadata behind: the panel refreshes
+        import tempfile
+
+        pip.site = tempfile.mkdtemp(prefix="gantranslate-site-")
+        sys.path.append(pip.site)
+        ui.installDependenciesButton.click()
+        wait_for_devices(widget)
+        report["installed"] = {"state": panel_state(widget), "devices": combo_items(ui.deviceSelector),
+                               "device_tooltip": ui.deviceSelector.toolTip,
+                               "errors": list(slicer_real_python.dialogs["errors"])}
     report["slot_errors"] = qtstandins.slot_errors
 
 

@@ -71,6 +71,13 @@ def test_the_panel_sets_up_in_a_stock_slicer_5_10_and_offers_the_install() -> No
     assert install["during"][0]["status"].startswith("Installing torch (missing")
     assert install["errors"] == ["Still missing after the install: " + ", ".join(f"{n} (missing)" for n in NOT_IN_STOCK_SLICER) + "."]
     assert install["after"]["apply"][:2] == ["Apply", False] and install["after"]["install"] == [True, True]
+    # once pip has installed them (here: a stand-in that leaves their metadata), Apply is ready, the button goes,
+    # and the devices are asked again: the child's Python now has a 'torch' it cannot import, and says so
+    installed = report["installed"]
+    assert installed["state"]["apply"] == ["Apply", True, "Translate the input volume."]
+    assert installed["state"]["install"] == [False, True] and installed["errors"] == install["errors"]
+    assert installed["devices"] == [["Auto (GPU if available)", "auto"], ["CPU (slow)", "cpu"]]
+    assert installed["device_tooltip"].startswith("PyTorch could not list the GPUs (") and "torch" in installed["device_tooltip"]
 
 
 def test_the_library_lists_models_and_checks_dependencies_in_a_stock_slicer_5_8() -> None:
