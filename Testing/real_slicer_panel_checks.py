@@ -262,8 +262,6 @@ def scenario_catalog() -> None:
     widget = make_widget()
     added = []
     widget.logic.addModelPackage = lambda source, sha256=None: added.append(source) or source
-    from GANTranslateLib.model_catalog import CatalogEntry  # noqa: F401 (the real catalog type exists)
-
     entries = widget.logic.installableCatalogModels()
     if not entries:  # every catalog model is installed here: offer one, as a newer catalog would
         from GANTranslateLib.model_catalog import load_catalog

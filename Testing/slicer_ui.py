@@ -54,6 +54,7 @@ def fill_like_slicer(panel) -> None:
     apply = panel.findChild(QPushButton, "applyButton")
     apply.setEnabled(True)
     panel.findChild(QPushButton, "exportDicomButton").setEnabled(True)  # a result exists (the status line's)
+    panel.findChild(QPushButton, "installDependenciesButton").setVisible(False)  # the packages are installed
     panel.findChild(QLabel, "statusLabel").setText("Done: TCGA-FG-6692 T1 synthetic T2 (4.1 s).")
     panel.resize(420, 640)
 

@@ -8,7 +8,6 @@ it covers what runs without MRML (stock_slicer_library_check.py). No Slicer appl
 """
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -431,7 +431,7 @@ class GANTranslatePanel(VTKObservationMixin):
         dialog.setLabelText(_("Model (downloaded and checked against its sha256):"))
         dialog.setComboBoxItems(labels)
         dialog.setComboBoxEditable(False)
-        if not dialog.exec() or dialog.textValue() not in labels:
+        if not dialog.exec_() or dialog.textValue() not in labels:  # exec_: what Slicer's own util calls
             self.ui.statusLabel.text = _("No model installed.")
             return
         with slicer.util.tryWithErrorDisplay(_("The model could not be installed."), waitCursor=True):
