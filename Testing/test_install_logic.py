@@ -47,6 +47,15 @@ def test_slicers_own_packages_are_never_replaced() -> None:
     assert not logic.install(plan).ok and pip.calls == []
 
 
+def test_slicers_own_simpleitk_without_pip_metadata_counts_as_there(monkeypatch) -> None:
+    """Slicer builds SimpleITK itself: where it has no pip metadata but is on the path, it is Slicer's, not missing."""
+    from GANTranslateModuleLib import install_logic
+
+    monkeypatch.setattr(install_logic, "unmet", lambda requirements: {"SimpleITK": "missing", "monai": "missing"})
+    logic = InstallLogic(PipStandin(), loadedModules={})
+    assert logic.missing() == {"monai": "missing"}
+
+
 def test_pip_is_held_to_slicers_versions_and_its_constraints_folder_removed() -> None:
     pip = PipStandin()
     logic = InstallLogic(pip, loadedModules={}, requirements={"jsonschema": "99.0"})

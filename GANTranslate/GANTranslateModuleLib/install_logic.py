@@ -11,6 +11,7 @@ cannot replace a loaded DLL, and elsewhere the old code stays loaded), so a rest
 Importable without Slicer (the stock 5.8 check runs it on Python 3.9 without MRML): pip is injected.
 """
 import importlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -72,9 +73,14 @@ class InstallLogic:
         self.installing = False  # guards against a second install while one runs
 
     def missing(self) -> Dict[str, str]:
-        """Each package missing or too old -> why; read from package metadata, so nothing is imported."""
+        """Each package missing or too old -> why; read from package metadata, so nothing is imported. Slicer's
+        own packages may be built without pip metadata: one that can be found on the path is Slicer's, and there."""
         importlib.invalidate_caches()
-        return unmet(self.requirements)
+        problems = unmet(self.requirements)
+        for name in SLICER_OWN:
+            if problems.get(name) == "missing" and importlib.util.find_spec(importName(name)) is not None:
+                del problems[name]
+        return problems
 
     def plan(self) -> InstallPlan:
         problems = self.missing()
