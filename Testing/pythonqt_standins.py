@@ -480,6 +480,11 @@ class QColor:
     pass
 
 
+class QIcon:
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+
+
 def _plain(name: str, base=QWidget):
     return type(name, (base,), {})
 
@@ -497,7 +502,7 @@ def install(slicer) -> None:
     qt.QVBoxLayout = type("QVBoxLayout", (), {"__init__": lambda self, *a: setattr(self, "widgets", []),
                                                "addWidget": lambda self, w: self.widgets.append(w)})
     for name in ("QSlider", "QLineEdit", "QTextEdit", "QFormLayout", "QHBoxLayout", "QMenu", "QAction",
-                 "QToolButton", "QIcon", "QMessageBox"):
+                 "QToolButton", "QMessageBox"):
         setattr(qt, name, _plain(name))
     qt.Qt = types.SimpleNamespace(WaitCursor="wait cursor", ShiftModifier=1)
     qt.QDesktopServices = types.SimpleNamespace(opened=[], openUrl=lambda url: qt.QDesktopServices.opened.append(url))

@@ -138,6 +138,14 @@ def choose(combo, data) -> None:
 
 def scenario_setup() -> None:
     """A stock Slicer's first use: the panel sets up, lists the bundled models, shows a card, names what is missing."""
+    import types
+
+    import GANTranslate
+
+    module = types.SimpleNamespace(path=str(REPO / "GANTranslate" / "GANTranslate.py"))  # qSlicerScriptedLoadableModule's
+    GANTranslate.GANTranslate(module)
+    report["module"] = {"title": module.title, "categories": module.categories, "icon": module.icon.path,
+                        "acknowledged": bool(module.acknowledgementText), "self_test": "GANTranslate" in slicer.selfTests}
     pip = PipRecorder()
     read_volume(DATA / "tcga_t2_brats_crop.nrrd", "T2 sample")
     widget = make_widget(pip, askDevices=True)

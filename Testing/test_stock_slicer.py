@@ -50,6 +50,8 @@ def test_the_environment_holds_exactly_a_stock_slicers_packages() -> None:
 def test_the_panel_sets_up_in_a_stock_slicer_5_10_and_offers_the_install() -> None:
     report = run(stock_python("5.10.0"), "real_slicer_panel_checks.py", "v5.10.0", "setup")
     assert report["slot_errors"] == []
+    assert report["module"] == {"title": "GAN Translate", "categories": ["Filtering"], "acknowledged": True, "self_test": True,
+                                "icon": str(REPO / "GANTranslate" / "Resources" / "Icons" / "GANTranslate.png")}
     assert report["models"] == BUNDLED
     assert [data for _label, data in report["sources"]] == ["FLAIR", "LDCT", "T1", "T1_LR", "T2"]
     assert report["card"].startswith("<b>") and "Held out:" in report["card"]
