@@ -67,9 +67,10 @@ def make_widget(pip=None, askDevices: bool = False):
     """The module's own widget class on Slicer's real ScriptedLoadableModuleWidget, set up as Slicer does; the
     devices are asked of a real child process only when ``askDevices``."""
     import GANTranslate
-    from GANTranslateModuleLib import translation_logic
 
-    if not askDevices:
+    if not askDevices and (REPO / "GANTranslate" / "GANTranslateModuleLib").is_dir():  # (absent before the split)
+        from GANTranslateModuleLib import translation_logic
+
         translation_logic.BackgroundProcess = DeviceReplyStandin
 
     parent = slicer.qMRMLWidget()
@@ -120,7 +121,8 @@ def panel_state(widget) -> dict:
             "input": ui.inputSelector.currentNode().GetName() if ui.inputSelector.currentNode() else None,
             "patch": ui.patchSizeSpinBox.value, "overlap": ui.overlapSpinBox.value,
             "node": node_state(p) if p else None, "apply": [ui.applyButton.text, ui.applyButton.enabled, ui.applyButton.toolTip],
-            "install": [ui.installDependenciesButton.visible, ui.installDependenciesButton.enabled], "status": ui.statusLabel.text}
+            "install": [button.visible, button.enabled] if (button := getattr(ui, "installDependenciesButton", None)) else None,
+            "status": ui.statusLabel.text}
 
 
 def node_state(p) -> dict:
