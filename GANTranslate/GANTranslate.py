@@ -75,9 +75,9 @@ class GANTranslateWidget(ScriptedLoadableModuleWidget):
     """Hosts the panel (GANTranslateModuleLib.widget), giving it the .ui and its logics."""
 
     def __init__(self, parent=None) -> None:
-        ScriptedLoadableModuleWidget.__init__(self, parent)
         self.logic = None
         self.panel = None
+        ScriptedLoadableModuleWidget.__init__(self, parent)  # without a parent it calls setup() itself
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
