@@ -264,6 +264,14 @@ def scenario_inputs() -> None:
 
     report["sequence_browser"] = sequenceBrowserOf(scene, t2).GetName() if sequenceBrowserOf(scene, t2) else None
     report["plain_browser"] = sequenceBrowserOf(scene, plain) is None
+    from module_logic_wiring_standins import ScriptedProcess  # STAND-IN for the engine: copies the input as output
+
+    done = json.dumps({"event": "done", "device": "cpu"}) + "\n"
+    widget.logic.startProcess = lambda command, env: ScriptedProcess(command, env, [([done], [], 0)], True)
+    model = next(m for m in widget.logic.installedModels()[0] if ("T2", "T1") in m.card.directions)
+    output = widget.logic.process(t2, None, model, "T2", "T1", wait=True)
+    report["frame_result"] = {"warnings": output.GetAttribute("GANTranslate.Warnings"),
+                              "intended_use": output.GetAttribute("GANTranslate.IntendedUse")}
     report["slot_errors"] = qtstandins.slot_errors
 
 

@@ -78,6 +78,9 @@ def test_the_input_pick_skips_what_cannot_be_translated_and_a_guess_says_so(vers
     unchosen = report["unchosen"]
     assert unchosen["source"] == "" and unchosen["apply"][:2] == ["Apply", False]
     assert report["sequence_browser"] == "cine" and report["plain_browser"]
+    # a frame of a sequence is translated as that frame, and the result says so; it records the card's intended use
+    assert report["frame_result"]["warnings"] == "AX T2 FSE is one frame of the sequence 'cine': only the frame shown was translated"
+    assert report["frame_result"]["intended_use"].startswith("Research use only")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
