@@ -144,7 +144,7 @@ def main(package_dir: str, volume_file: str) -> None:
     unchanged = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == before
     output = logic.process(node, None, find_package(package_dir), "T1", "T2", InferenceOptions(device="cpu", disagreement=True), wait=True,
                            onProgress=lambda fraction, stage: progress.append(fraction))
-    disagreement = scene.GetNodeByID(output.GetAttribute("GANTranslate.DisagreementMap"))
+    disagreement = output.GetNodeReference("GANTranslateDisagreementMap")  # a reference: kept right on scene import
     logic.showInput(True)  # the "Show input" button, pressed and released
     logic.showInput(False)
     logic.setCtWindow("bone")  # an MR result keeps its automatic window

@@ -26,6 +26,8 @@ from module_logic_wiring_standins import ScriptedProcess, progress_line, tick
 from slicer_ui import UI_FILE, load_panel
 
 error_dialogs: list = []
+confirmations: list = []  # the questions asked (stand-in for Slicer's OK/Cancel box), answered from ``answers``
+answers: list = []
 
 
 class PythonQtStyleStandin:
@@ -70,6 +72,12 @@ class ParameterNodeStandin:
         for callback in list(self._observers.values()):
             callback(self, "ModifiedEvent")
 
+    def StartModify(self) -> int:  # NodeModify: the stand-in sends its events at once
+        return 0
+
+    def EndModify(self, wasModifying) -> None:
+        pass
+
     def AddObserver(self, event, callback, priority=0.0) -> int:
         tag = len(self._observers) + 1
         self._observers[tag] = callback
@@ -109,6 +117,8 @@ def install_widget_standins() -> None:
             return str(UI_FILE.parent.parent / filename)
 
     class ScriptedLoadableModuleLogic:
+        moduleName = "GANTranslate"
+
         def __init__(self, *args):
             pass
 
@@ -118,8 +128,9 @@ def install_widget_standins() -> None:
     scripted.ScriptedLoadableModuleWidget = ScriptedLoadableModuleWidget
     scripted.ScriptedLoadableModuleLogic = ScriptedLoadableModuleLogic
     slicer.app = types.SimpleNamespace(setOverrideCursor=lambda cursor: None, restoreOverrideCursor=lambda: None,
-                                       testingEnabled=lambda: False)
+                                       testingEnabled=lambda: False, processEvents=lambda: None)
     slicer.util.errorDisplay = lambda text, **kwargs: error_dialogs.append(text)
+    slicer.util.confirmOkCancelDisplay = lambda text, **kwargs: confirmations.append(text) or (answers.pop(0) if answers else True)
     slicer.util.loadUI = load_ui
 
 
@@ -152,7 +163,7 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
     scene = slicer.mrmlScene
     widget = GANTranslate.GANTranslateWidget()
     widget.setup()
-    ui, p = widget.ui, widget._parameterNode
+    ui, p = widget.ui, widget.panel._parameterNode
     ui.sourceSelector.setCurrentIndex(ui.sourceSelector.findData("T1"))
     ui.targetSelector.setCurrentIndex(ui.targetSelector.findData("T2"))
     ui.modelSelector.setCurrentIndex(ui.modelSelector.findData(model_id))
@@ -192,6 +203,10 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
     report["success"].update(output_name=output.GetName(), warnings_attribute=output.GetAttribute("GANTranslate.Warnings"),
                              synthetic_attribute=output.GetAttribute("GANTranslate.Synthetic"),
                              input_referenced=output.GetNodeReference("GANTranslateInput") is node)
+    answers.append(False)  # the model's card does not clear it for clinical use: the user says no, at first
+    ui.exportDicomButton.click()
+    report["export_declined"] = {"status": ui.statusLabel.text, "question": confirmations[-1] if confirmations else None,
+                                 "written": Path(export_dir).exists() and any(Path(export_dir).iterdir())}
     ui.exportDicomButton.click()
     report["export"] = {"status": ui.statusLabel.text, "dialogs": len(error_dialogs)}
     ui.exportDicomButton.click()  # again, into the same folder, now holding a series
@@ -215,7 +230,7 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
     scene.RemoveNode(output)
     scene.RemoveNode(chosen)  # the user deletes the results: Export is disabled at once
     report["export_enabled_after_delete"] = ui.exportDicomButton.enabled
-    widget.onExportDicom()  # and if it were pressed anyway
+    widget.panel.onExportDicom()  # and if it were pressed anyway
     report["export_after_delete"] = ui.statusLabel.text
     print(json.dumps(report))
 

@@ -54,12 +54,13 @@ def fill_like_slicer(panel) -> None:
     apply = panel.findChild(QPushButton, "applyButton")
     apply.setEnabled(True)
     panel.findChild(QPushButton, "exportDicomButton").setEnabled(True)  # a result exists (the status line's)
+    panel.findChild(QPushButton, "installDependenciesButton").setVisible(False)  # the packages are installed
     panel.findChild(QLabel, "statusLabel").setText("Done: TCGA-FG-6692 T1 synthetic T2 (4.1 s).")
     panel.resize(420, 640)
 
 
 def model_description(model_id: str = "t1-to-t2-pix2pix-2d") -> str:
-    """The first lines the module's model description shows (GANTranslateLogic.describeModel), from the bundled card."""
+    """The first lines the module's model description shows (GANTranslateModuleLib.model_text.describeModel), from the bundled card."""
     sys.path.insert(0, str(REPO / "GANTranslate"))
     from GANTranslateLib.cli_models import metric_lines
 

@@ -46,6 +46,7 @@ def test_the_gui_path_reports_progress_failure_and_cancel_from_the_process(tmp_p
         assert not run["work_dir_left"]
     assert success["progress"] == sorted(success["progress"]) and success["progress"][-1] == 1.0
     assert any("unlike the training data" in line for line in success["log"])
+    assert not any(line.lstrip().startswith("{") for line in success["log"])  # the engine's JSON lines are not the log
     assert success["finished"] == [["T1 sample synthetic T2", None]] and success["nodes_added"] == 1
     assert failure["finished"] == [[None, "out of memory: use a smaller batch size or patch size, or run on the CPU"]]
     assert failure["nodes_added"] == 0
@@ -113,6 +114,9 @@ def test_the_widget_drives_a_run_from_apply_to_the_new_node_and_exports_dicom(tm
                                           "SYNTHETIC, in patient dicom2nifti's study, with a frame of reference of its own "
                                           "(the volume does not lie on the input series' grid, moved since it was loaded, "
                                           "or that series has none).", "dialogs": 0}
+    declined = report["export_declined"]  # the identity card states no intended use: not cleared for clinical use
+    assert declined["status"] == "Not exported." and not declined["written"]
+    assert declined["question"].startswith("identity-wiring is not cleared for clinical use (its card: \"no intended use stated\")")
     again = report["export_again"]
     assert again["status"].startswith("Not exported:") and "not a new or empty folder" in again["status"]
     assert again["dialog"].startswith("The DICOM series could not be written.") and again["files"] == 10

@@ -5,7 +5,10 @@ Why not Qt's QProcess: Slicer's ``PythonSlicer`` is a launcher, and the Python t
 child. Killing the launcher (what QProcess.kill does) leaves that child computing, and holding GPU memory,
 until it next writes to a closed pipe. So the child is started in a process group of its own (a new
 session on POSIX, a new process group on Windows) and Cancel ends the group (``killpg``) or, on Windows,
-the tree (``taskkill /T``). A command that cannot start raises at once, where QProcess would only emit
+the tree (``taskkill /T``). On Windows the child is also started without a console window
+(``CREATE_NO_WINDOW`` and a hidden ``STARTUPINFO``, as Slicer's own ``launchConsoleProcess`` does): ``PythonSlicer.exe``
+is a console program, so a window would open on every Apply, and closing it would kill the run; ``taskkill`` is
+started hidden the same way. A command that cannot start raises at once, where QProcess would only emit
 ``errorOccurred`` and never ``finished``. Both pipes are drained by threads, so neither can fill and block
 the child. The Slicer module polls this from a timer; tests drive it, or a stand-in with the same
 methods, without Slicer.
@@ -30,10 +33,27 @@ class TranslationProcess(Protocol):
     def cancel(self) -> None: ...
 
 
+def hidden_window_options(new_group: bool = False) -> dict:
+    """Popen options that start a program without a console window on Windows (nothing elsewhere)."""
+    if os.name != "nt":
+        return {}
+    startupinfo = subprocess.STARTUPINFO()
+    startupinfo.dwFlags |= subprocess.STARTF_USESHOWWINDOW
+    startupinfo.wShowWindow = subprocess.SW_HIDE
+    flags = subprocess.CREATE_NO_WINDOW | (subprocess.CREATE_NEW_PROCESS_GROUP if new_group else 0)
+    return {"creationflags": flags, "startupinfo": startupinfo}
+
+
+def process_group_options() -> dict:
+    """Popen options that put the child in a process group of its own, so Cancel can end the whole tree."""
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return hidden_window_options(new_group=True)
+
+
 class BackgroundProcess:
     def __init__(self, command: Sequence[str], env: Optional[dict[str, str]] = None) -> None:
-        options: dict = {"start_new_session": True} if os.name == "posix" else {
-            "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        options = process_group_options()
         try:
             self.process = subprocess.Popen(list(command), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                             text=True, encoding="utf-8", errors="replace", bufsize=1, **options)
@@ -81,7 +101,8 @@ class BackgroundProcess:
                 except ProcessLookupError:
                     pass
             else:
-                subprocess.run(["taskkill", "/T", "/F", "/PID", str(self.process.pid)], capture_output=True)
+                subprocess.run(["taskkill", "/T", "/F", "/PID", str(self.process.pid)], capture_output=True,
+                               **hidden_window_options())
         self.process.wait()
         for reader in self._readers:
             reader.join(5)

@@ -2,6 +2,11 @@
 
 A card is JSON, checked against ``model_card.schema.json`` (structure) and by :func:`check_semantics`
 (consistency between fields), with errors that name the field at fault.
+
+jsonschema is imported where the schema is checked, not at import: a stock 3D Slicer has no jsonschema, and
+its panel must list the bundled models and show their cards before the user has installed anything. There
+the structural check is skipped (the consistency checks still run, and a card they cannot read is refused);
+the engine that runs a model always has jsonschema, so a card is checked in full before any model runs.
 """
 from __future__ import annotations
 
@@ -11,8 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from .errors import GANTranslateError
 
@@ -39,9 +42,24 @@ ARCHITECTURE_ARGS: dict[str, dict[str, Any]] = {
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def _validator():
+    """The schema's validator; None where jsonschema is not installed (a stock Slicer's Python)."""
+    try:
+        import jsonschema
+    except ImportError:
+        return None
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
+
+
+def schema_checked() -> bool:
+    """Whether cards are checked against the schema here (False only without jsonschema)."""
+    return _validator() is not None
+
+
+def recheck_schema_support() -> None:
+    """Look for jsonschema again (Slicer's panel calls this after installing the packages)."""
+    _validator.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -219,8 +237,13 @@ def parse_card(data: Any, where: str = "model card") -> ModelCard:
     if bad is not None:
         raise GANTranslateError(f"{where} holds a non-finite number (NaN or infinity) at '{bad}'; every number in a "
                                 "card must be finite: fix the card")
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    validator = _validator()
+    if validator is None:
+        return _parse_without_schema(data, where)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
+        import jsonschema
+
         error = jsonschema.exceptions.best_match(errors)
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         fix = "fix the card"
@@ -229,6 +252,24 @@ def parse_card(data: Any, where: str = "model card") -> ModelCard:
         raise GANTranslateError(f"{where} is invalid at '{location}': {error.message}; {fix} (schema version {SCHEMA_VERSION})")
     card = ModelCard(data)
     check_semantics(card, where)
+    return card
+
+
+def _parse_without_schema(data: Any, where: str) -> ModelCard:
+    """The schema's required fields and the consistency checks; a card too malformed for them is refused."""
+    if not isinstance(data, dict):
+        raise GANTranslateError(f"{where} is not a JSON object; fix the card")
+    required = json.loads(SCHEMA_PATH.read_text(encoding="utf-8")).get("required", [])
+    missing = [key for key in required if key not in data]
+    if missing:
+        raise GANTranslateError(f"{where} is invalid at '(top level)': '{missing[0]}' is a required property; fix the card "
+                                f"(schema version {SCHEMA_VERSION})")
+    card = ModelCard(data)
+    try:
+        check_semantics(card, where)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as error:
+        raise GANTranslateError(f"{where} is invalid ({type(error).__name__}: {error}); fix the card "
+                                f"(schema version {SCHEMA_VERSION})") from None
     return card
 
 
