@@ -26,6 +26,28 @@ from module_logic_wiring_standins import ScriptedProcess, progress_line, tick
 from slicer_ui import UI_FILE, load_panel
 
 error_dialogs: list = []
+
+
+class QInputDialogStandin:
+    """STAND-IN for PythonQt's QInputDialog: ``exec_()`` answers from ``answers`` ((accepted, typed text) pairs)."""
+    answers: list = []
+
+    def __init__(self, parent=None) -> None:
+        self._text = ""
+
+    def setWindowTitle(self, title: str) -> None:
+        self.windowTitle = title
+
+    def setLabelText(self, text: str) -> None:
+        self.labelText = text
+
+    def textValue(self) -> str:
+        return self._text
+
+    def exec_(self) -> int:
+        accepted, text = self.answers.pop(0)
+        self._text = text or ""
+        return 1 if accepted else 0
 confirmations: list = []  # the questions asked (stand-in for Slicer's OK/Cancel box), answered from ``answers``
 answers: list = []
 
@@ -103,6 +125,7 @@ def install_widget_standins() -> None:
     sys.modules["slicer.parameterNodeWrapper"].parameterNodeWrapper = parameter_node_wrapper_standin
     qt = sys.modules["qt"]
     qt.Qt = types.SimpleNamespace(WaitCursor="wait cursor")
+    qt.QInputDialog = QInputDialogStandin
     scripted = sys.modules["slicer.ScriptedLoadableModule"]
 
     class ScriptedLoadableModuleWidget:  # stand-in: what the module's widget uses of Slicer's base class
@@ -212,6 +235,16 @@ def main(models_dir: str, model_id: str, volume_file: str, dicom_file: str, expo
     ui.exportDicomButton.click()  # again, into the same folder, now holding a series
     report["export_again"] = {"status": ui.statusLabel.text, "dialog": error_dialogs[-1] if error_dialogs else None,
                               "files": len(list(Path(export_dir).iterdir()))}
+    node.RemoveAttribute("DICOM.instanceUIDs")  # now as if the input came from a NIfTI file: the user names the patient
+    qt.QInputDialog.answers[:] = [(True, "GT-0042"), (False, None)]  # gives the ID, then cancels the name
+    ui.exportDicomButton.click()
+    report["export_without_patient"] = ui.statusLabel.text
+    qt.QInputDialog.answers[:] = [(True, " GT-0042 "), (True, "DOE^JANE")]
+    qt.QFileDialog = types.SimpleNamespace(getExistingDirectory=lambda parent, caption: export_dir + "-nifti-input")
+    ui.exportDicomButton.click()
+    report["export_with_patient"] = {"status": ui.statusLabel.text, "folder": export_dir + "-nifti-input"}
+    qt.QFileDialog = types.SimpleNamespace(getExistingDirectory=lambda parent, caption: export_dir)
+    node.SetAttribute("DICOM.instanceUIDs", "1.2.3.4 1.2.3.5")
     chosen = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "acquired T2")  # overwritten on purpose
     chosen.SetAttribute("DICOM.instanceUIDs", "9.9.9")
     p.outputVolume = chosen

@@ -120,6 +120,16 @@ def test_the_widget_drives_a_run_from_apply_to_the_new_node_and_exports_dicom(tm
     again = report["export_again"]
     assert again["status"].startswith("Not exported:") and "not a new or empty folder" in again["status"]
     assert again["dialog"].startswith("The DICOM series could not be written.") and again["files"] == 10
+    # an input not loaded from DICOM: the panel asks whose series it is (a PACS would file it under a blank patient)
+    assert report["export_without_patient"] == ("Not exported: a series of an input not loaded from DICOM needs the "
+                                                "patient's ID and name.")
+    with_patient = report["export_with_patient"]
+    assert with_patient["status"].startswith(f"Wrote T1 sample synthetic T2 to {with_patient['folder']} as a DICOM series "
+                                             "marked SYNTHETIC, in a new study of patient GT-0042 (the input was not "
+                                             "loaded from DICOM).")
+    assert "Warning: Patient Position not known" in with_patient["status"]  # HFS written, and said
+    nifti_first = pydicom.dcmread(sorted(Path(with_patient["folder"]).iterdir())[0])
+    assert (nifti_first.PatientID, str(nifti_first.PatientName), nifti_first.PatientPosition) == ("GT-0042", "DOE^JANE", "HFS")
     written = sitk.ReadImage(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(tmp_path / "dicom")))
     original = sitk.ReadImage(str(volume))
     assert_same_voxels_in_space(written, original)

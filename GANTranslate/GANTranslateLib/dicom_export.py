@@ -53,8 +53,8 @@ class Patient:
 
 @dataclass(frozen=True)
 class WrittenSeries:
-    """Where the series went and whose it is: the patient's study it joined ("" for a new study), whether it
-    shares the source's frame of reference, and what a planner must know about it."""
+    """Where the series went and whose it is: the Patient ID written, whether it joined the source's study (or
+    is a new study), whether it shares the source's frame of reference, and what a planner must know about it."""
     folder: Path
     patient_id: str
     joined_study: bool
@@ -130,7 +130,7 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
         if staged.exists():
             shutil.rmtree(staged, ignore_errors=True)
     joined = origin is not None
-    return WrittenSeries(folder, str(study.get("PatientID", "")).strip() if joined else "", joined, shares_frame,
+    return WrittenSeries(folder, str(study.get("PatientID", "")).strip(), joined, shares_frame,
                          series_number, series["SeriesInstanceUID"], not_clinical, resampled, tuple(warnings))
 
 
@@ -242,7 +242,7 @@ def series_tags(study: dict, ct: bool, model_id: str, model_version: str, source
 
 def describe(written: WrittenSeries) -> str:
     """What a planner must know before sending the series on, in one paragraph."""
-    where = (f"in patient {written.patient_id}'s study" if written.joined_study else "in a new study of the given patient")
+    where = (f"in patient {written.patient_id}'s study" if written.joined_study else f"in a new study of patient {written.patient_id}")
     frame = "in the source series' frame of reference" if written.shares_frame else "with a frame of reference of its own"
     text = (f"DICOM series {written.series_number} (SYNTHETIC{' ' + NOT_FOR_CLINICAL_USE if written.not_for_clinical_use else ''}"
             f"{', resampled onto an axial grid' if written.axial else ''}) {where}, {frame}; a new Series Instance UID: "

@@ -10,7 +10,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import qt
 import slicer
@@ -245,15 +245,17 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
             return None
         return database.fileForInstance(uids[0]) or None
 
-    def exportDicom(self, outputNode, folder: str, sourceDicomFile: Optional[str] = None):
+    def exportDicom(self, outputNode, folder: str, sourceDicomFile: Optional[str] = None,
+                    patient: Optional[Tuple[str, str]] = None):
         """A result as a new DICOM series in ``folder`` (new or empty) that cannot pass for an acquired one
-        (dicom_export), on the node's own grid (the input's): a synthetic CT in HU. Returns the engine's
-        WrittenSeries (whose study it joined, whether it shares the input series' frame of reference)."""
+        (dicom_export), on the node's own grid (the input's): a synthetic CT in HU. ``patient`` (ID, name) names
+        whose series it is when there is no DICOM source. Returns the engine's WrittenSeries (whose study it
+        joined, whether it shares the input series' frame of reference)."""
         facts = {key: outputNode.GetAttribute("GANTranslate." + key) for key in ("ModelId", "ModelVersion", "Source", "Target")}
         if not all(facts.values()):
             raise ValueError(_("{name} is not a GANTranslate result: only results are exported as synthetic series.").format(
                 name=outputNode.GetName()))
-        from GANTranslateLib.dicom_export import write_dicom_series
+        from GANTranslateLib.dicom_export import Patient, write_dicom_series
         from GANTranslateLib.image_io import read_volume
 
         workDir = slicer.util.tempDirectory("GANTranslate")
@@ -261,7 +263,8 @@ class GANTranslateLogic(ScriptedLoadableModuleLogic):
             path = os.path.join(workDir, "result.nrrd")
             mrml_volume.write_volume(outputNode, path)
             return write_dicom_series(read_volume(path), Path(folder), facts["ModelId"], facts["ModelVersion"],
-                                      facts["Source"], facts["Target"], Path(sourceDicomFile) if sourceDicomFile else None)
+                                      facts["Source"], facts["Target"], Path(sourceDicomFile) if sourceDicomFile else None,
+                                      patient=Patient(*patient) if patient else None)
         finally:
             shutil.rmtree(workDir, ignore_errors=True)
 

@@ -455,17 +455,35 @@ class GANTranslatePanel(VTKObservationMixin):
         if sourceFile and not self.confirmNonClinicalExport(node):
             self.ui.statusLabel.text = _("Not exported.")
             return
+        patient = None if sourceFile else self.askPatient()
+        if not sourceFile and patient is None:
+            self.ui.statusLabel.text = _("Not exported: a series of an input not loaded from DICOM needs the patient's ID "
+                                         "and name.")
+            return
         folder = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(),
                                                      _("Choose a new or empty folder for the DICOM series"))
         if not folder:
             return
         with slicer.util.tryWithErrorDisplay(_("The DICOM series could not be written."), waitCursor=True):
             try:
-                written = self.logic.exportDicom(node, folder, sourceFile)
+                written = self.logic.exportDicom(node, folder, sourceFile, patient=patient)
             except Exception as error:
                 self.ui.statusLabel.text = _("Not exported: {error}").format(error=error)
                 raise
             self.ui.statusLabel.text = exportSummary(node, written)
+
+    def askPatient(self) -> Optional[Tuple[str, str]]:
+        """The patient's ID and name for a series whose input was not loaded from DICOM (a PACS would file every
+        such series under one blank patient); None when the user cancels or leaves one empty."""
+        answers = []
+        for label in (_("Patient ID of the synthetic series:"), _("Patient name (Family^Given):")):
+            dialog = qt.QInputDialog(slicer.util.mainWindow())  # a dialog object: its exec_ says whether it was accepted
+            dialog.setWindowTitle(_("Export as DICOM"))
+            dialog.setLabelText(label)
+            if not dialog.exec_() or not dialog.textValue().strip():
+                return None
+            answers.append(dialog.textValue().strip())
+        return answers[0], answers[1]
 
     def confirmNonClinicalExport(self, node) -> bool:
         """A model whose card does not clear it for clinical use goes into a patient's study only when the user
@@ -484,7 +502,8 @@ def exportSummary(node, written) -> str:
     before sending it on."""
     text = _("Wrote {name} to {folder} as a DICOM series marked SYNTHETIC").format(name=node.GetName(), folder=written.folder)
     if not written.joined_study:
-        text += _(", in a new study with no patient (the input was not loaded from DICOM).")
+        text += _(", in a new study of patient {patient} (the input was not loaded from DICOM).").format(
+            patient=written.patient_id)
     elif written.shares_frame:
         text += _(", in patient {patient}'s study, in the input series' frame of reference.").format(patient=written.patient_id)
     else:
@@ -492,4 +511,6 @@ def exportSummary(node, written) -> str:
                   "input series' grid, moved since it was loaded, or that series has none).").format(patient=written.patient_id)
     if node.GetTransformNodeID():
         text += " " + _("Its parent transform is not applied: the series is in the input's own coordinates.")
+    for warning in written.warnings:  # e.g. a Patient Position assumed
+        text += " " + _("Warning: {warning}").format(warning=warning)
     return text
