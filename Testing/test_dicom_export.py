@@ -262,3 +262,15 @@ def test_a_single_dicom_file_input_joins_its_patient_without_patient_options(tmp
     assert len(written) == 1 and written[0].PatientID == source.PatientID
     assert written[0].StudyInstanceUID == source.StudyInstanceUID
     assert written[0].SourceImageSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID
+
+
+def test_two_exports_in_one_second_get_distinct_series_numbers() -> None:
+    """A planner tells series apart by number: the same second must not give two series the same one."""
+    import datetime
+
+    from GANTranslateLib.dicom_export import next_series_number
+
+    now = datetime.datetime(2026, 12, 4, 13, 5, 9)
+    first, second, mr = next_series_number(now, True), next_series_number(now, True), next_series_number(now, False)
+    assert str(first).startswith("8") and str(mr).startswith("9") and second == first + 1
+    assert next_series_number(now + datetime.timedelta(hours=1), True) == 8140509  # a later export: its own time again

@@ -66,6 +66,17 @@ class WrittenSeries:
     warnings: tuple[str, ...] = ()
 
 
+_last_series_number = {True: 0, False: 0}
+
+
+def next_series_number(now: datetime.datetime, ct: bool) -> int:
+    """CT 8hhmmss, MR 9hhmmss: unlike the source's numbers and each export's own; two exports of one process in
+    the same second still get distinct numbers (the later one counts on)."""
+    number = max(int(now.strftime(f"{8 if ct else 9}%H%M%S")), _last_series_number[ct] + 1)
+    _last_series_number[ct] = number
+    return number
+
+
 def on_source_grid(image: sitk.Image, source: SourceSeries) -> bool:
     """Whether every source image lies on a slice of ``image``: the same row and column directions, and its
     first pixel at (0, 0, k) of the image for a whole k."""
@@ -115,7 +126,7 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
     if resampled:
         image = resample_axial(image, -1024.0 if ct else float(sitk.GetArrayViewFromImage(image).min()))
     stored, factor = stored_pixels(sitk.GetArrayFromImage(image).astype(np.float64), ct)
-    series_number = int(now.strftime(f"{8 if ct else 9}%H%M%S"))  # CT 8hhmmss, MR 9hhmmss: each export its own
+    series_number = next_series_number(now, ct)
     series = series_tags(study, ct, model_id, model_version, source, target, origin, now, series_number,
                          not_clinical, intended_use, resampled, factor, image, stored)
     staged = temporary_folder(folder)
