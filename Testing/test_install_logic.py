@@ -44,6 +44,7 @@ def test_slicers_own_packages_are_never_replaced() -> None:
     logic = InstallLogic(pip, loadedModules={}, requirements={"numpy": "99.0", "jsonschema": "99.0"})
     plan = logic.plan()
     assert "Slicer's own numpy (found " in plan.blocked
+    assert "3D Slicer 5.10 or newer" in plan.blocked  # the version the README names, not an untested one
     assert not logic.install(plan).ok and pip.calls == []
 
 

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--precision", choices=["exact", "fast"], default="exact",
                          help="exact: float32; fast: bf16/fp16 where the hardware has it (error measured per model)")
     predict.add_argument("--compile", choices=["auto", "always", "never"], default="auto",
-                         help="CPU: compile the network once and cache it (about 1.3x exact, 2.5x fast); auto uses a "
+                         help="CPU: compile the network once and cache it (1.0-2.2x exact, 1.5-4.3x fast by network: "
+                              "bench/results.md); auto uses a "
                               "cached one, or compiles when the job is long enough to repay it")
     predict.add_argument("--output-dtype", choices=["float32", "input"], default="float32")
     predict.add_argument("--no-compression", action="store_true",

@@ -87,7 +87,7 @@ class InstallLogic:
         own = {name: why for name, why in problems.items() if name in SLICER_OWN}
         if own:
             return InstallPlan(problems, _("Slicer's own {packages} cannot be replaced by GANTranslate; use a standard "
-                                           "3D Slicer 5.8 or newer.").format(
+                                           "3D Slicer 5.10 or newer.").format(
                 packages=", ".join(f"{name} ({why})" for name, why in own.items())))
         loaded = [name for name, why in problems.items() if why != "missing" and importName(name) in self.loadedModules]
         if loaded:
