@@ -132,13 +132,15 @@ def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing:
 def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: str, options: InferenceOptions,
                    network, compress: bool) -> dict:
     start = time.perf_counter()
+    notes: list[str] = []  # what the reader did to place the voxels (a tilt resampled): the summary says it
     try:
-        result: TranslationResult = translate_image(read_volume(item.input), package, source, target, options,
-                                                    network=network)
+        result: TranslationResult = translate_image(read_volume(item.input, notes=notes), package, source, target,
+                                                    options, network=network)
         write_volume_atomic(result.image, item.output, compress=compress)
     except GANTranslateError as error:
         return {"status": "failed", "message": str(error), "seconds": f"{time.perf_counter() - start:.2f}"}
-    return {"status": "ok", "message": "; ".join(result.warnings), "seconds": f"{time.perf_counter() - start:.2f}"}
+    return {"status": "ok", "message": "; ".join(notes + list(result.warnings)),
+            "seconds": f"{time.perf_counter() - start:.2f}"}
 
 
 def write_summary(report: BatchReport, path: Path) -> None:

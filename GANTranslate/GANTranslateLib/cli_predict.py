@@ -167,6 +167,8 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
             bar.update(1)
         if row["status"] == "failed" and args.progress != "json":
             print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
+        elif row["status"] == "ok" and row["message"] and args.progress != "json":
+            print(f"gantranslate: warning: {row['input']}: {row['message']}", file=sys.stderr)
 
     settings = dict(skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
                     on_volume=on_volume)
