@@ -2,6 +2,7 @@
 of the NIfTI output of the same run, says everywhere that it is synthetic (and NOT FOR CLINICAL USE where the
 card says so), joins the source's patient and study, and needs a patient when the input is not DICOM."""
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from dicom_exports import DICOM_SOURCE  # noqa: E402
 from GANTranslateLib.cli import main  # noqa: E402
 from GANTranslateLib.clinical_use import cleared_for_clinical_use  # noqa: E402
 from GANTranslateLib.dicom_export import write_dicom_series  # noqa: E402
+from GANTranslateLib.errors import GANTranslateError  # noqa: E402
 from GANTranslateLib.image_io import read_volume  # noqa: E402
 from GANTranslateLib.model_registry import list_packages  # noqa: E402
 
@@ -262,3 +264,25 @@ def test_a_single_dicom_file_input_joins_its_patient_without_patient_options(tmp
     assert len(written) == 1 and written[0].PatientID == source.PatientID
     assert written[0].StudyInstanceUID == source.StudyInstanceUID
     assert written[0].SourceImageSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID
+
+
+def test_a_source_name_not_valid_in_its_character_set_is_refused_before_the_translation(tmp_path: Path, capsys) -> None:
+    """Latin-1 bytes labelled UTF-8 (common in PACS): the old export wrote 'M\\ufffdLLER^J\\ufffdRG', a patient's
+    name the source does not carry, without a word."""
+    from pydicom.dataelem import DataElement
+
+    def mislabelled(k, dataset):
+        dataset.SpecificCharacterSet = "ISO_IR 192"
+        dataset.add(DataElement(0x00100010, "PN", "MÜLLER^JÖRG".encode("latin-1")))
+    source = craft_series(tmp_path / "mislabelled", 4, edit=mislabelled)
+    package = make_package(tmp_path / "p")
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydicom's own two-line warning would come before the one line
+        assert main(["predict", "-m", str(package.path), "-i", str(source), "-o", str(out), "--dicom"]) == 1
+    error = capsys.readouterr().err
+    assert "PatientName is not valid text in its Specific Character Set (ISO_IR 192)" in error
+    assert error.count("\n") == 1 and not out.exists()
+    with pytest.raises(GANTranslateError, match="PatientName is not valid text"):
+        write_dicom_series(read_volume(source), out, "m", "1.0.0", "T1", "T2", source, positions_from_source=True)
+    assert not out.exists()

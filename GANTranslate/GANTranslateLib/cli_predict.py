@@ -93,6 +93,12 @@ def check_dicom_options(args: argparse.Namespace):
         if named:
             raise GANTranslateError(f"{', '.join(named)}: the input is a DICOM series, and the synthetic series joins its "
                                     "patient and study; leave them out")
+        from .dicom_export import study_tags
+        from .dicom_headers import source_series
+
+        source = source_series(Path(args.input))
+        if source is not None:
+            study_tags(source, None)  # a patient name that cannot be copied stops here, before the translation
         return None
     missing = [flag for flag in ("--patient-id", "--patient-name") if not (given[flag] or "").strip()]
     if missing:

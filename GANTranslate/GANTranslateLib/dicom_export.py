@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+from warnings import catch_warnings, simplefilter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -140,12 +141,15 @@ def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tu
     warnings: list[str] = []
     if origin is not None:
         first = origin.first
-        tags = {key: _as_text(first.get(key)) for key in STUDY_KEYWORDS}
-        tags.update({key: _as_text(first.get(key)) for key in OPTIONAL_STUDY_KEYWORDS if first.get(key)})
-        for key in ("FrameOfReferenceUID", "PositionReferenceIndicator", "Laterality"):
-            if first.get(key):
-                tags[key] = _as_text(first.get(key))
-        position = _as_text(first.get("PatientPosition"))
+        with catch_warnings():  # pydicom's note on text it cannot decode: check_decoded says it in one line
+            simplefilter("ignore", UserWarning)
+            tags = {key: _as_text(first.get(key)) for key in STUDY_KEYWORDS}
+            tags.update({key: _as_text(first.get(key)) for key in OPTIONAL_STUDY_KEYWORDS if first.get(key)})
+            for key in ("FrameOfReferenceUID", "PositionReferenceIndicator", "Laterality"):
+                if first.get(key):
+                    tags[key] = _as_text(first.get(key))
+            position = _as_text(first.get("PatientPosition"))
+        check_decoded(tags, _as_text(first.get("SpecificCharacterSet")) or "ISO_IR 6 (default)")
     else:
         today = datetime.datetime.now()
         tags = {"PatientName": patient.name, "PatientID": patient.id, "PatientBirthDate": "", "PatientSex": "",
@@ -163,6 +167,17 @@ def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tu
     tags["PatientPosition"] = position
     tags.setdefault("PositionReferenceIndicator", "")
     return tags, warnings
+
+
+def check_decoded(tags: dict, character_set: str) -> None:
+    """Refuse a source whose patient or study text is not valid in its own character set (Latin-1 bytes
+    labelled UTF-8 are common): decoded, it would be a different name (U+FFFD in place of each letter), so
+    the synthetic series would name the patient otherwise than its source does."""
+    wrong = [key for key, value in tags.items() if "\ufffd" in value]
+    if wrong:
+        raise GANTranslateError(f"the source's {', '.join(wrong)} is not valid text in its Specific Character Set "
+                                f"({character_set}), so it cannot be copied exactly; correct the source's character "
+                                "set (e.g. dcmodify -m \"SpecificCharacterSet=ISO_IR 100\" for Latin-1) and export again")
 
 
 def _as_text(value) -> str:
