@@ -286,3 +286,22 @@ def test_a_source_name_not_valid_in_its_character_set_is_refused_before_the_tran
     with pytest.raises(GANTranslateError, match="PatientName is not valid text"):
         write_dicom_series(read_volume(source), out, "m", "1.0.0", "T1", "T2", source, positions_from_source=True)
     assert not out.exists()
+
+
+def test_dicom_export_of_a_batch_or_into_a_volume_name_is_refused_in_one_line(tmp_path: Path, capsys,
+                                                                             monkeypatch) -> None:
+    """A .csv with --dicom asked for a patient, then failed reading the list 'as an image' (under torchrun: 'give
+    a .csv'); -o sct.nii.gz with --dicom made a folder named sct.nii.gz full of DICOM files."""
+    package = make_package(tmp_path / "p")
+    listing = tmp_path / "cohort.csv"
+    listing.write_text(f"input\n{DICOM_SOURCE}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--dicom"]) == 1
+    assert "--dicom writes one DICOM series from one volume" in capsys.readouterr().err and not out.exists()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--dicom"]) == 1
+    assert "names a batch; leave out --dicom" in capsys.readouterr().err and not out.exists()
+    monkeypatch.delenv("WORLD_SIZE")
+    named = tmp_path / "sct.nii.gz"
+    assert main(["predict", "-m", str(package.path), "-i", str(DICOM_SOURCE), "-o", str(named), "--dicom"]) == 1
+    assert "sct.nii.gz is a volume file's name" in capsys.readouterr().err and not named.exists()

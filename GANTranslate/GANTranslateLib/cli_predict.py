@@ -26,8 +26,12 @@ def predict(args: argparse.Namespace) -> int:
     rank = rank_from_environment()
     if args.threads or rank.distributed:
         torch.set_num_threads(args.threads or rank_threads(rank))
+    batch = is_batch(args.input, Path(args.output))
+    if args.dicom and (batch or args.input.lower().endswith(".csv") or any(c in args.input for c in "*?[")):
+        raise GANTranslateError(f"--dicom writes one DICOM series from one volume, and {args.input} names a batch; "
+                                "leave out --dicom for NIfTI outputs, or run each series with --dicom on its own")
     patient = check_dicom_options(args)
-    if is_batch(args.input, Path(args.output)) and not args.dicom:
+    if batch:
         return predict_batch(args, rank)
     if rank.distributed:
         raise GANTranslateError(f"{rank.world_size} processes (torchrun) share a batch, not one volume; give -i a folder, "
@@ -122,6 +126,11 @@ def is_dicom_input(path: str) -> bool:
 
 def check_dicom_folder(path: str) -> Path:
     folder = Path(path)
+    from .image_io import WRITABLE_SUFFIXES, full_suffix
+
+    if full_suffix(folder) in WRITABLE_SUFFIXES:
+        raise GANTranslateError(f"with --dicom, -o names the folder the series goes into, and {folder.name} is a volume "
+                                "file's name; give a folder name (or leave out --dicom to write that file)")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise GANTranslateError(f"{folder} is not a new or empty folder; with --dicom, -o names the folder the series goes into")
     if not folder.parent.is_dir():
