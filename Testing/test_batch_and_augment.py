@@ -82,6 +82,28 @@ def test_a_csv_list_names_inputs_and_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "patient-a.nrrd").is_file() and folder.is_dir()
 
 
+def test_a_spreadsheet_csv_is_read_and_a_list_that_leads_outside_the_output_folder_is_refused(tmp_path: Path,
+                                                                                              capsys) -> None:
+    """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: its 'input' header was not found. An output
+    named '../x' or '/abs/x' was written outside -o; an empty input read the CSV's own folder."""
+    cohort(tmp_path)
+    package = make_package(tmp_path / "p", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    listing = tmp_path / "list.csv"
+    listing.write_text("\ufeffinput,output\ncohort/native_T1.nii.gz,a.nii.gz\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--progress", "none"]) == 0
+    assert (out / "a.nii.gz").is_file()
+    for row, expected in (("cohort/native_T1.nii.gz,../escaped.nii.gz", "leads outside the output folder"),
+                          (f"cohort/native_T1.nii.gz,{tmp_path / 'abs.nii.gz'}", "leads outside the output folder"),
+                          (",b.nii.gz", "line 2 has an empty 'input'")):
+        listing.write_text(f"input,output\n{row}\n", encoding="utf-8")
+        assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "out2"),
+                     "--progress", "none"]) == 1
+        assert expected in capsys.readouterr().err
+    assert not (tmp_path / "escaped.nii.gz").exists() and not (tmp_path / "abs.nii.gz").exists()
+    assert not (tmp_path / "out2").exists()
+
+
 def test_dataset_completion_writes_only_what_is_missing_and_keeps_provenance(tmp_path: Path) -> None:
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
     (root / "TCGA-FG-6692-inferior" / "FLAIR.nii.gz").unlink()  # two subjects lack FLAIR, one has it acquired

@@ -83,14 +83,20 @@ def batch_items(input_spec: str, output_dir: Path, target: str) -> list[BatchIte
 def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem]:
     if not path.is_file():
         raise GANTranslateError(f"input list not found: {path}")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's "CSV UTF-8" starts with a BOM
         rows = list(csv.DictReader(handle))
     if not rows or "input" not in rows[0]:
         raise GANTranslateError(f"{path} needs a header line with an 'input' column (and optionally 'output')")
     items = []
-    for row in rows:
-        source = Path(row["input"]) if Path(row["input"]).is_absolute() else path.parent / row["input"]
+    for line, row in enumerate(rows, start=2):
+        given = (row["input"] or "").strip()
+        if not given:
+            raise GANTranslateError(f"{path} line {line} has an empty 'input'; name a volume there or remove the line")
+        source = Path(given) if Path(given).is_absolute() else path.parent / given
         name = (row.get("output") or "").strip() or output_name(source, target)
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise GANTranslateError(f"{path} line {line}: output {name!r} leads outside the output folder {output_dir}; "
+                                    "give a name inside it (a relative path without '..')")
         items.append(BatchItem(source, output_dir / name))
     return items
 
