@@ -128,6 +128,48 @@ def _multi_frame(path: Path) -> None:
     save(ds, path)
 
 
+def test_a_multi_frame_file_is_checked_and_placed_as_a_series_is(tmp_path: Path) -> None:
+    """ITK read frames stored out of order, or with one missing, as 1 x 1 x 1 mm at the first frame's origin
+    without a word (the in-plane spacing too); two echoes in one file were interleaved."""
+    path = tmp_path / "multiframe.dcm"
+    _multi_frame(path)
+    dataset = pydicom.dcmread(str(path))
+    frames = dataset.PerFrameFunctionalGroupsSequence
+    first, second = (frames[k].PlanePositionSequence[0] for k in (1, 2))
+    first.ImagePositionPatient, second.ImagePositionPatient = second.ImagePositionPatient, first.ImagePositionPatient
+    swapped = tmp_path / "swapped.dcm"
+    dataset.save_as(str(swapped))
+    image = read_volume(swapped)
+    np.testing.assert_allclose(image.GetSpacing(), (2.34375, 2.34375, 4.0), atol=1e-5)
+    pixels = dataset.pixel_array
+    for k, frame in enumerate(frames):  # every frame's pixels where its header puts them
+        point = [float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient]
+        index = np.array(image.TransformPhysicalPointToContinuousIndex(point))
+        np.testing.assert_allclose(index, [0, 0, np.rint(index[2])], atol=1e-3)
+        assert np.array_equal(sitk.GetArrayFromImage(image)[int(np.rint(index[2]))], pixels[k])
+    def where(k: int) -> np.ndarray:
+        return np.array([float(v) for v in frames[k].PlanePositionSequence[0].ImagePositionPatient])
+    gap = where(3) + (where(3) - where(1))  # frame 1 now holds the position next to frame 3's: one step further
+    frames[3].PlanePositionSequence[0].ImagePositionPatient = [f"{v:.4f}" for v in gap]
+    dataset.save_as(str(tmp_path / "gap.dcm"))
+    assert "the multi-frame file gap.dcm: a slice is missing" in refused(tmp_path / "gap.dcm")
+    echoes = pydicom.dcmread(str(path))
+    for k, frame in enumerate(echoes.PerFrameFunctionalGroupsSequence):  # frames 0, 2 at echo 10 ms; 1, 3 at 20 ms
+        from pydicom.dataset import Dataset
+        from pydicom.sequence import Sequence
+
+        echo = Dataset()
+        echo.EffectiveEchoTime = 10 * (1 + k % 2)
+        frame.MREchoSequence = Sequence([echo])
+        frame.PlanePositionSequence[0].ImagePositionPatient = \
+            echoes.PerFrameFunctionalGroupsSequence[k - k % 2].PlanePositionSequence[0].ImagePositionPatient
+    echoes.save_as(str(tmp_path / "echoes.dcm"))
+    assert "2 echoes" in refused(tmp_path / "echoes.dcm")
+    chosen = read_volume(tmp_path / "echoes.dcm", echo="20")
+    assert chosen.GetSize() == (64, 64, 2)
+    assert np.array_equal(sitk.GetArrayFromImage(chosen), echoes.pixel_array[[3, 1]])  # in order along the normal
+
+
 REAL_SERIES = [Path(__file__).parent / "Data" / "dicom_hitachi_mr"] + [
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ct_dicom_samples" / name
     for name in ("series_seg3d_thorax_mr", "series_vsseg001_head_t1")]
