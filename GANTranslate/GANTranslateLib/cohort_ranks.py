@@ -112,7 +112,9 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
         if not all(seen):
             blind = ", ".join(str(r) for r, sees in enumerate(seen) if not sees)
             raise GANTranslateError(f"rank(s) {blind} do not see the file rank 0 made in {output_dir}: the output folder "
-                                    "must be on a file system that every machine of the cohort shares")
+                                    "must be on a file system that every machine of the cohort shares (and a relative "
+                                    "-o or -i the same folder on every node: start each in one folder, or give absolute "
+                                    "paths)")
         mine = dealt[rank.rank]
         options = replace(options, device=rank_device(options.device, rank))
         report = run_batch([items[i] for i in mine], package, source, target, options, output_dir,
