@@ -305,3 +305,16 @@ def test_dicom_export_of_a_batch_or_into_a_volume_name_is_refused_in_one_line(tm
     named = tmp_path / "sct.nii.gz"
     assert main(["predict", "-m", str(package.path), "-i", str(DICOM_SOURCE), "-o", str(named), "--dicom"]) == 1
     assert "sct.nii.gz is a volume file's name" in capsys.readouterr().err and not named.exists()
+
+
+def test_an_echo_chosen_from_the_source_is_the_only_one_referenced(tmp_path: Path) -> None:
+    """With --echo 2, every synthetic slice referenced the echo-1 image at its position too, as if made from it."""
+    source = craft_series(tmp_path / "echoes", 4, echoes=2)
+    package = make_package(tmp_path / "p")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(source), "-o", str(out), "--dicom", "--echo", "2",
+                 "--progress", "none"]) == 0
+    echo_of = {d.SOPInstanceUID: str(d.EchoNumbers) for d in files(source)}
+    for written in files(out):
+        referenced = [item.ReferencedSOPInstanceUID for item in written.SourceImageSequence]
+        assert len(referenced) == 1 and echo_of[referenced[0]] == "2"

@@ -57,7 +57,7 @@ def predict(args: argparse.Namespace) -> int:
             written = write_dicom_series(result.image, output, package.card.id, package.card.version, result.source,
                                          result.target, source_dicom, patient=patient,
                                          intended_use=package.card.data.get("intended_use", ""), axial=args.dicom_axial,
-                                         positions_from_source=source_dicom is not None)
+                                         positions_from_source=source_dicom is not None, echo=args.echo)
             notes += list(written.warnings)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)

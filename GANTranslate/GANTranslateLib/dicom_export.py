@@ -85,7 +85,7 @@ def on_source_grid(image: sitk.Image, source: SourceSeries) -> bool:
 def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_version: str, source: str, target: str,
                        source_dicom: Optional[Path] = None, *, patient: Optional[Patient] = None,
                        intended_use: Optional[str] = None, axial: bool = False,
-                       positions_from_source: bool = False) -> WrittenSeries:
+                       positions_from_source: bool = False, echo: Optional[str] = None) -> WrittenSeries:
     """Write ``image`` (the translation by model ``model_id`` ``model_version``, on the input's grid) as a new
     DICOM series in ``folder`` (new or empty), atomically.
 
@@ -93,13 +93,14 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
     joins; ``patient``: whose it is when there is no DICOM source; ``intended_use``: the card's (looked up
     among the installed models when None); ``axial``: resample onto an axial grid; ``positions_from_source``:
     the image was read from ``source_dicom`` by this process (its positions are the source's even where a
-    tilt was resampled), so it shares the source's frame of reference."""
+    tilt was resampled), so it shares the source's frame of reference; ``echo``: the source's echo that was
+    translated (the Source Image Sequence references its images only)."""
     if image.GetDimension() != 3:
         image = sitk.JoinSeries(image)
     folder = Path(folder).resolve()
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise GANTranslateError(f"{folder} is not a new or empty folder; a DICOM series is written into a folder of its own")
-    origin = source_series(source_dicom)
+    origin = source_series(source_dicom, echo)
     if origin is None and patient is None:
         raise GANTranslateError("a DICOM series needs its patient: the input is not a DICOM series, so give the patient's "
                                 "ID and name (--patient-id and --patient-name), or translate the DICOM series itself")
