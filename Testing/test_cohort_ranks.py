@@ -96,6 +96,19 @@ def test_one_volume_is_refused_under_torchrun(tmp_path: Path, monkeypatch, capsy
     assert not (tmp_path / "o.nrrd").exists()
 
 
+def test_a_world_size_without_torchrun_s_rendezvous_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A WORLD_SIZE left in the environment (another job's) made torch stop with a ValueError traceback."""
+    listing, model = cohort(tmp_path, count=2)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    monkeypatch.delenv("MASTER_PORT", raising=False)
+    code = main(["predict", "-m", str(model), "-i", str(listing), "-o", str(tmp_path / "out"), "--progress", "none"])
+    error = capsys.readouterr().err
+    assert code == 1 and "MASTER_ADDR and MASTER_PORT not set; start the cohort with torchrun" in error
+    assert error.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
 def test_two_ranks_give_what_one_process_gives(tmp_path: Path) -> None:
     listing, model = cohort(tmp_path, broken=True)
     one, two = tmp_path / "one", tmp_path / "two"

@@ -55,6 +55,15 @@ def rank_from_environment() -> Rank:
                                 "cohort with torchrun, or unset them for one process") from None
 
 
+def check_rendezvous(rank: Rank) -> None:
+    """torchrun sets where rank 0 listens; a WORLD_SIZE left over from another job does not (torch would stop
+    with a traceback)."""
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+    if missing:
+        raise GANTranslateError(f"WORLD_SIZE is {rank.world_size} but {' and '.join(missing)} not set; start the "
+                                "cohort with torchrun (which sets them), or unset WORLD_SIZE for one process")
+
+
 def rank_device(requested: str, rank: Rank) -> str:
     """One GPU per rank: ``auto`` or ``cuda`` become ``cuda:LOCAL_RANK`` where CUDA is present (a named
     ``cuda:N`` is kept as asked); otherwise the device is left as asked."""
@@ -96,6 +105,7 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
     are equal in count, not in time (a rank that dies is noticed by torchrun, which stops the job)."""
     import torch.distributed as dist
 
+    check_rendezvous(rank)
     dist.init_process_group("gloo", rank=rank.rank, world_size=rank.world_size, timeout=timeout)
     try:
         plan: list = [None]
