@@ -104,6 +104,24 @@ def test_a_spreadsheet_csv_is_read_and_a_list_that_leads_outside_the_output_fold
     assert not (tmp_path / "out2").exists()
 
 
+def test_a_csv_may_name_outputs_in_subject_folders_and_a_refused_batch_makes_no_folder(tmp_path: Path,
+                                                                                     capsys) -> None:
+    """'sub-01/T2.nii.gz' was refused ('create it first': a folder per subject by hand for a cohort), and a
+    refused batch left its empty output folder behind."""
+    cohort(tmp_path)
+    package = make_package(tmp_path / "p", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    listing = tmp_path / "list.csv"
+    listing.write_text("input,output\ncohort/native_T1.nii.gz,sub-01/T2.nii.gz\n"
+                       "cohort/TCGA-FG-6692-holdout_T1.nii.gz,sub-02/T2.nii.gz\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--progress", "none"]) == 0
+    assert (out / "sub-01" / "T2.nii.gz").is_file() and (out / "sub-02" / "T2.nii.gz").is_file()
+    listing.write_text("input,output\ncohort/native_T1.nii.gz,sub-01/T2.png\n", encoding="utf-8")
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "other"),
+                 "--progress", "none"]) == 1
+    assert "cannot write 'T2.png'" in capsys.readouterr().err and not (tmp_path / "other").exists()
+
+
 def test_dataset_completion_writes_only_what_is_missing_and_keeps_provenance(tmp_path: Path) -> None:
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
     (root / "TCGA-FG-6692-inferior" / "FLAIR.nii.gz").unlink()  # two subjects lack FLAIR, one has it acquired

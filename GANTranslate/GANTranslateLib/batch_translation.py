@@ -125,13 +125,20 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
 
 
 def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing: bool, force: bool) -> None:
-    """Before anything is written: the output folder exists, and every output may be written."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+    """Before anything is written: every output may be written, and its folder exists (the output folder and,
+    for a CSV naming ``sub-01/T2.nii.gz``, its subfolders, which batch_items keeps inside it); a refused batch
+    creates no folder."""
     existing = [item for item in items if item.output.exists()]
     if existing and not (skip_existing or force):
         raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
                                 "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
     for item in items:
+        if full_suffix(item.output) not in WRITABLE_SUFFIXES:
+            raise GANTranslateError(f"cannot write '{item.output.name}' (for {item.input}): use one of "
+                                    f"{', '.join(WRITABLE_SUFFIXES)} for the output file")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for item in items:
+        item.output.parent.mkdir(parents=True, exist_ok=True)
         check_writable(item.output, inputs=[item.input])
 
 
