@@ -2,6 +2,7 @@
 of the NIfTI output of the same run, says everywhere that it is synthetic (and NOT FOR CLINICAL USE where the
 card says so), joins the source's patient and study, and needs a patient when the input is not DICOM."""
 import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -302,6 +303,10 @@ def test_dicom_export_of_a_batch_or_into_a_volume_name_is_refused_in_one_line(tm
     assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--dicom"]) == 1
     assert "names a batch; leave out --dicom" in capsys.readouterr().err and not out.exists()
     monkeypatch.delenv("WORLD_SIZE")
+    bracketed = tmp_path / "MR [3]"  # a series folder whose name looks like a glob is still one series
+    shutil.copytree(DICOM_SOURCE, bracketed)
+    assert main(["predict", "-m", str(package.path), "-i", str(bracketed), "-o", str(tmp_path / "b"), "--dicom",
+                 "--progress", "none"]) == 0
     named = tmp_path / "sct.nii.gz"
     assert main(["predict", "-m", str(package.path), "-i", str(DICOM_SOURCE), "-o", str(named), "--dicom"]) == 1
     assert "sct.nii.gz is a volume file's name" in capsys.readouterr().err and not named.exists()

@@ -27,7 +27,8 @@ def predict(args: argparse.Namespace) -> int:
     if args.threads or rank.distributed:
         torch.set_num_threads(args.threads or rank_threads(rank))
     batch = is_batch(args.input, Path(args.output))
-    if args.dicom and (batch or args.input.lower().endswith(".csv") or any(c in args.input for c in "*?[")):
+    listed = args.input.lower().endswith(".csv") or (any(c in args.input for c in "*?[") and not Path(args.input).exists())
+    if args.dicom and (batch or listed):  # (a series folder named 'MR [3]' is not a glob)
         raise GANTranslateError(f"--dicom writes one DICOM series from one volume, and {args.input} names a batch; "
                                 "leave out --dicom for NIfTI outputs, or run each series with --dicom on its own")
     patient = check_dicom_options(args)
