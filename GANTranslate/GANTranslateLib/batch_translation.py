@@ -42,7 +42,12 @@ def is_batch(input_spec: str, output: Path) -> bool:
     folder of volume files, a glob pattern or a .csv list."""
     named_as_file = full_suffix(output) in WRITABLE_SUFFIXES
     return not named_as_file and (output.is_dir() or not output.exists()) and (
-        input_spec.lower().endswith(".csv") or any(c in input_spec for c in "*?[") or _volume_files(Path(input_spec)))
+        input_spec.lower().endswith(".csv") or is_glob(input_spec) or _volume_files(Path(input_spec)))
+
+
+def is_glob(input_spec: str) -> bool:
+    """A pattern such as 'scans/*_T1.nii.gz'; not a path that exists (a series folder named 'MR [3]')."""
+    return any(c in input_spec for c in "*?[") and not Path(input_spec).exists()
 
 
 def _volume_files(folder: Path) -> list[Path]:
@@ -64,7 +69,7 @@ def batch_items(input_spec: str, output_dir: Path, target: str) -> list[BatchIte
     if input_spec.lower().endswith(".csv"):
         items = _items_from_csv(Path(input_spec), output_dir, target)
     else:
-        paths = sorted(Path(p) for p in glob.glob(input_spec)) if any(c in input_spec for c in "*?[") \
+        paths = sorted(Path(p) for p in glob.glob(input_spec)) if is_glob(input_spec) \
             else _volume_files(Path(input_spec))
         paths = [p for p in paths if p.is_file() or p.is_dir()]
         items = [BatchItem(p, output_dir / output_name(p, target)) for p in paths]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def predict(args: argparse.Namespace) -> int:
     import torch
 
-    from .batch_translation import is_batch
+    from .batch_translation import is_batch, is_glob
     from .image_io import check_distinct, check_replaceable, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
@@ -27,8 +27,7 @@ def predict(args: argparse.Namespace) -> int:
     if args.threads or rank.distributed:
         torch.set_num_threads(args.threads or rank_threads(rank))
     batch = is_batch(args.input, Path(args.output))
-    listed = args.input.lower().endswith(".csv") or (any(c in args.input for c in "*?[") and not Path(args.input).exists())
-    if args.dicom and (batch or listed):  # (a series folder named 'MR [3]' is not a glob)
+    if args.dicom and (batch or args.input.lower().endswith(".csv") or is_glob(args.input)):
         raise GANTranslateError(f"--dicom writes one DICOM series from one volume, and {args.input} names a batch; "
                                 "leave out --dicom for NIfTI outputs, or run each series with --dicom on its own")
     patient = check_dicom_options(args)
