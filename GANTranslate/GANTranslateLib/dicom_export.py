@@ -220,8 +220,9 @@ def series_tags(study: dict, ct: bool, model_id: str, model_version: str, source
     source_name = ""
     if origin is not None:
         named = _as_text(origin.first.get("SeriesDescription"))
-        source_name = f" series {named!r} " if named else " series "
-        source_name += f"{_as_text(origin.first.get('SeriesNumber'))} ({_as_text(origin.first.get('SeriesInstanceUID'))})"
+        number, uid = _as_text(origin.first.get("SeriesNumber")), _as_text(origin.first.get("SeriesInstanceUID"))
+        source_name = " ".join(["", "series"] + [part for part in (repr(named) if named else "", number,
+                                                                      f"({uid})" if uid else "") if part])
     steps = []
     if axial:
         steps.append("resampled onto an axial grid (linear interpolation)")
