@@ -24,7 +24,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"gantranslate: {error}", file=sys.stderr)
         return EXIT_CANCELLED
     except GANTranslateError as error:
-        print(f"gantranslate: error: {error}", file=sys.stderr)
+        sys.stderr.write(f"gantranslate: error: {error}\n")  # one write: a cohort's ranks share torchrun's stderr
+        sys.stderr.flush()
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("gantranslate: interrupted; nothing was written", file=sys.stderr)

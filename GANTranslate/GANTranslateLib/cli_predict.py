@@ -177,13 +177,13 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
             bar.total = total
         if args.progress == "json":
             where = {"rank": rank.rank} if rank.distributed else {}
-            print(json.dumps({"event": "volume", "done": done, "total": total, **where, **row}), flush=True)
+            write_line(sys.stdout, json.dumps({"event": "volume", "done": done, "total": total, **where, **row}))
         elif bar is not None:
             bar.update(1)
         if row["status"] == "failed" and args.progress != "json":
-            print(f"gantranslate: {row['input']}: {row['message']}", file=sys.stderr)
+            write_line(sys.stderr, f"gantranslate: {row['input']}: {row['message']}")
         elif row["status"] == "ok" and row["message"] and args.progress != "json":
-            print(f"gantranslate: warning: {row['input']}: {row['message']}", file=sys.stderr)
+            write_line(sys.stderr, f"gantranslate: warning: {row['input']}: {row['message']}")
 
     settings = dict(skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
                     on_volume=on_volume)
@@ -199,3 +199,10 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
     print(f"{counts['ok']} translated, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"see {output_dir / 'summary.csv'}", file=sys.stderr if args.progress == "json" else sys.stdout)
     return EXIT_ERROR if report.failed else 0
+
+
+def write_line(stream, text: str) -> None:
+    """One line in one write: the ranks of a cohort share torchrun's unbuffered (-u) stdout and stderr, where
+    print's separate write of the newline let another rank's line land in the middle of this one."""
+    stream.write(text + "\n")
+    stream.flush()
