@@ -122,6 +122,30 @@ def test_a_csv_may_name_outputs_in_subject_folders_and_a_refused_batch_makes_no_
     assert "cannot write 'T2.png'" in capsys.readouterr().err and not (tmp_path / "other").exists()
 
 
+def test_skip_existing_keeps_only_this_models_outputs(tmp_path: Path, capsys) -> None:
+    """A cohort resumed after a model update listed the old model's outputs as done ('skipped'), and a file of
+    the output's name that GANTranslate never wrote too."""
+    folder = cohort(tmp_path)
+    first = make_package(tmp_path / "a", id="model-a", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    second = make_package(tmp_path / "b", id="model-b", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(first.path), "-i", str(folder), "-o", str(out), "--progress", "none"]) == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert main(["predict", "-m", str(second.path), "-i", str(folder), "-o", str(out), "--skip-existing",
+                 "--progress", "none"]) == 1
+    error = capsys.readouterr().err
+    assert "holds 'SYNTHETIC T2 from T1 by model-a 1.0.0', not 'SYNTHETIC T2 from T1 by model-b 1.0.0'" in error
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert main(["predict", "-m", str(first.path), "-i", str(folder), "-o", str(out), "--skip-existing",
+                 "--progress", "none"]) == 0  # the same model: kept
+    assert all(r["status"] == "skipped" for r in summary(out))
+    acquired = out / "native_T1_synthetic-T2.nii.gz"
+    shutil.copyfile(folder / "native_T1.nii.gz", acquired)
+    assert main(["predict", "-m", str(first.path), "-i", str(folder), "-o", str(out), "--skip-existing",
+                 "--progress", "none"]) == 1
+    assert "native_T1_synthetic-T2.nii.gz was not written by GANTranslate" in capsys.readouterr().err
+
+
 def test_dataset_completion_writes_only_what_is_missing_and_keeps_provenance(tmp_path: Path) -> None:
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
     (root / "TCGA-FG-6692-inferior" / "FLAIR.nii.gz").unlink()  # two subjects lack FLAIR, one has it acquired

@@ -14,7 +14,8 @@ from typing import Callable, Optional
 
 from .atomic_files import publish_file, temporary_file
 from .errors import GANTranslateError
-from .image_io import WRITABLE_SUFFIXES, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
+from .image_io import (WRITABLE_SUFFIXES, check_writable, full_suffix, read_volume, same_file, same_note,
+                       synthetic_note_of, write_volume_atomic)
 from .model_package import ModelPackage
 from .translation import InferenceOptions, TranslationResult, resolve_direction, translate_image
 
@@ -113,7 +114,7 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
     """Translate every item with one loaded network; the summary (default ``output_dir/summary.csv``) is
     rewritten after each volume, so an interrupted batch still says what it did."""
     source, target = resolve_direction(package.card, source, target)
-    check_batch_outputs(items, output_dir, skip_existing, force)
+    check_batch_outputs(items, output_dir, skip_existing, force, package.card.synthetic_note(source, target))
     summary = summary or output_dir / SUMMARY_NAME
     network = package.build_network()  # once for the whole batch
     report = BatchReport()
@@ -129,7 +130,8 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
     return report
 
 
-def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing: bool, force: bool) -> None:
+def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing: bool, force: bool,
+                        note: Optional[str] = None) -> None:
     """Before anything is written: every output may be written, and its folder exists (the output folder and,
     for a CSV naming ``sub-01/T2.nii.gz``, its subfolders, which batch_items keeps inside it); a refused batch
     creates no folder."""
@@ -137,6 +139,8 @@ def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing:
     if existing and not (skip_existing or force):
         raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
                                 "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
+    if skip_existing and note is not None:
+        check_kept(existing, note)
     for item in items:
         if full_suffix(item.output) not in WRITABLE_SUFFIXES:
             raise GANTranslateError(f"cannot write '{item.output.name}' (for {item.input}): use one of "
@@ -145,6 +149,18 @@ def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing:
     for item in items:
         item.output.parent.mkdir(parents=True, exist_ok=True)
         check_writable(item.output, inputs=[item.input])
+
+
+def check_kept(existing: list[BatchItem], note: str) -> None:
+    """--skip-existing keeps only what this model made from this source: an output of another model or
+    version (a cohort resumed after an update), or a file GANTranslate did not write, would otherwise be
+    listed as done."""
+    for item in existing:
+        found = synthetic_note_of(item.output)
+        if found is None or not same_note(found, note):
+            made = "was not written by GANTranslate" if found is None else f"holds {found.split(';')[0]!r}"
+            raise GANTranslateError(f"{item.output} {made}, not {note.split(';')[0]!r}: --skip-existing keeps only this "
+                                    "model's outputs; choose another output folder, or --force-overwrite to replace them")
 
 
 def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: str, options: InferenceOptions,

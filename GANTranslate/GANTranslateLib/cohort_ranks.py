@@ -27,7 +27,7 @@ from .atomic_files import temporary_file
 from .batch_translation import SUMMARY_NAME, BatchItem, BatchReport, check_batch_outputs, run_batch, write_summary
 from .errors import GANTranslateError
 from .model_package import ModelPackage
-from .translation import InferenceOptions
+from .translation import InferenceOptions, resolve_direction
 
 RANK_SUMMARY = "summary.rank-{rank}.csv"  # a rank's own rows while the cohort runs; merged, then removed
 
@@ -110,7 +110,8 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
     try:
         plan: list = [None]
         if rank.rank == 0:
-            plan[0] = _plan(items, output_dir, rank.world_size, skip_existing, force)
+            plan[0] = _plan(items, output_dir, rank.world_size, skip_existing, force,
+                            package.card.synthetic_note(*resolve_direction(package.card, source, target)))
         dist.broadcast_object_list(plan, src=0)
         if isinstance(plan[0], str):
             raise GANTranslateError(plan[0])
@@ -143,12 +144,12 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
         dist.destroy_process_group()
 
 
-def _plan(items: list[BatchItem], output_dir: Path, world_size: int, skip_existing: bool, force: bool):
+def _plan(items: list[BatchItem], output_dir: Path, world_size: int, skip_existing: bool, force: bool, note: str):
     """The items, the shares and the name of a file every rank must see in the output folder (one made
     under a temporary name of rank 0's, removed as stale should rank 0 die); or the one line that stops
     every rank (e.g. outputs exist without --skip-existing)."""
     try:
-        check_batch_outputs(items, output_dir, skip_existing, force)
+        check_batch_outputs(items, output_dir, skip_existing, force, note)
         marker = temporary_file(output_dir / "cohort", ".shared")
     except GANTranslateError as error:
         return str(error)

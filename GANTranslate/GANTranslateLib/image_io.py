@@ -163,14 +163,26 @@ def check_replaceable(path: Path, replace: bool) -> None:
 
 def written_by_gantranslate(path: Path) -> bool:
     """Whether a volume file's header carries GANTranslate's SYNTHETIC note (translation.mark_synthetic)."""
+    return synthetic_note_of(path) is not None
+
+
+def synthetic_note_of(path: Path) -> Optional[str]:
+    """The SYNTHETIC note in a volume file's header (which model made it, from what), or None."""
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
         reader.ReadImageInformation()
     except RuntimeError:
-        return False
-    return any(reader.HasMetaDataKey(key) and reader.GetMetaData(key).startswith("SYNTHETIC ")
-               for key in ("GANTranslate_synthetic", "ITK_FileNotes", "descrip"))
+        return None
+    for key in ("GANTranslate_synthetic", "ITK_FileNotes", "descrip"):
+        if reader.HasMetaDataKey(key) and reader.GetMetaData(key).startswith("SYNTHETIC "):
+            return reader.GetMetaData(key).strip()
+    return None
+
+
+def same_note(found: str, expected: str) -> bool:
+    """Whether a header's note is ``expected`` (NIfTI keeps 79 characters of it)."""
+    return found == expected or (len(found) >= 79 and expected.startswith(found))
 
 
 def same_file(a: Path, b: Path) -> bool:
