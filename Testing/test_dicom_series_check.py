@@ -212,3 +212,20 @@ def test_a_batch_of_series_folders_keeps_the_tilt_warning_in_its_summary(tmp_pat
     assert rows["tilted.nii.gz"]["status"] == "ok" and "gantry-tilted" in rows["tilted.nii.gz"]["message"]
     assert "gantry-tilted" not in rows["straight.nii.gz"]["message"]
     assert re.search(r"warning: \S*tilted: the DICOM series is gantry-tilted", capsys.readouterr().err)
+
+
+def test_a_folder_of_series_folders_names_the_batch_form(tmp_path: Path, capsys) -> None:
+    """'-i patients/ -o out/' with a series folder per patient said only 'no DICOM series in folder'."""
+    from conftest import make_package
+    from GANTranslateLib.cli import main
+
+    craft_series(tmp_path / "patients" / "p1", 3)
+    craft_series(tmp_path / "patients" / "p2", 3)
+    package = make_package(tmp_path / "m")
+    assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients"), "-o", str(tmp_path / "o.nii.gz"),
+                 "--progress", "none"]) == 1
+    assert f"-i '{tmp_path / 'patients' / '*'}' in quotes" in capsys.readouterr().err
+    listing = f"{tmp_path / 'patients' / '*'}"
+    assert main(["predict", "-m", str(package.path), "-i", listing, "-o", str(tmp_path / "out"), "--progress", "none"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p1_synthetic-T2.nii.gz", "p2_synthetic-T2.nii.gz",
+                                                                   "summary.csv"]

@@ -73,7 +73,10 @@ def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> si
 
     series = series_files(folder)
     if not series:
-        raise GANTranslateError(f"no DICOM series in folder {folder}; give a folder of one DICOM series or an image file")
+        batch = any(p.is_dir() for p in folder.iterdir())  # a folder of series folders: a batch, given as a glob
+        raise GANTranslateError(f"no DICOM series in folder {folder}; give a folder of one DICOM series or an image file"
+                                + (f" (for a batch of its series folders: -i '{folder / '*'}' in quotes, or a .csv)"
+                                   if batch else ""))
     if len(series) > 1:
         raise GANTranslateError(
             f"folder {folder} holds {len(series)} DICOM series; put the series to translate in a folder of its own"
