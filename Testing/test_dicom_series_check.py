@@ -214,7 +214,7 @@ def test_a_batch_of_series_folders_keeps_the_tilt_warning_in_its_summary(tmp_pat
     assert re.search(r"warning: \S*tilted: the DICOM series is gantry-tilted", capsys.readouterr().err)
 
 
-def test_a_folder_of_series_folders_names_the_batch_form(tmp_path: Path, capsys) -> None:
+def test_a_folder_of_series_folders_is_a_batch_of_them(tmp_path: Path, capsys) -> None:
     """'-i patients/ -o out/' with a series folder per patient said only 'no DICOM series in folder'."""
     from conftest import make_package
     from GANTranslateLib.cli import main
@@ -225,7 +225,15 @@ def test_a_folder_of_series_folders_names_the_batch_form(tmp_path: Path, capsys)
     assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients"), "-o", str(tmp_path / "o.nii.gz"),
                  "--progress", "none"]) == 1
     assert f"-i '{tmp_path / 'patients' / '*'}' in quotes" in capsys.readouterr().err
+    expected = ["p1_synthetic-T2.nii.gz", "p2_synthetic-T2.nii.gz", "summary.csv"]
     listing = f"{tmp_path / 'patients' / '*'}"
     assert main(["predict", "-m", str(package.path), "-i", listing, "-o", str(tmp_path / "out"), "--progress", "none"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p1_synthetic-T2.nii.gz", "p2_synthetic-T2.nii.gz",
-                                                                   "summary.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == expected
+    # -o a folder: the folder of series folders is a batch of them ('cannot write out' before)
+    assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients"), "-o", str(tmp_path / "out2"),
+                 "--progress", "none"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == expected
+    (tmp_path / "patients" / "p1" / "thumbnails").mkdir()  # a series folder with a subfolder is still one series
+    assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients" / "p1"), "-o",
+                 str(tmp_path / "one"), "--progress", "none"]) == 1
+    assert "cannot write 'one'" in capsys.readouterr().err

@@ -52,9 +52,21 @@ def is_glob(input_spec: str) -> bool:
 
 
 def _volume_files(folder: Path) -> list[Path]:
+    """The volume files of a folder; for a folder of DICOM series folders (no image file of its own), those
+    folders."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and full_suffix(p) in WRITABLE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and full_suffix(p) in WRITABLE_SUFFIXES)
+    return files or _series_folders(folder)
+
+
+def _series_folders(folder: Path) -> list[Path]:
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subfolders:
+        return []
+    from .dicom_headers import series_files
+
+    return [] if series_files(folder) else subfolders  # a series folder with a subfolder of its own is one series
 
 
 def output_name(source: Path, target: str) -> str:
