@@ -323,3 +323,15 @@ def test_an_echo_chosen_from_the_source_is_the_only_one_referenced(tmp_path: Pat
     for written in files(out):
         referenced = [item.ReferencedSOPInstanceUID for item in written.SourceImageSequence]
         assert len(referenced) == 1 and echo_of[referenced[0]] == "2"
+
+
+def test_a_non_negative_mr_output_uses_the_unsigned_range_before_it_is_scaled_down(tmp_path: Path) -> None:
+    """An MR output up to 40000 was stored divided by 10 (a digit lost) though 16-bit unsigned holds it."""
+    image = read_volume(DICOM_SOURCE)
+    values = np.rint(sitk.GetArrayFromImage(image).astype(np.float64) / sitk.GetArrayFromImage(image).max() * 40000)
+    bright = sitk.GetImageFromArray(values)
+    bright.CopyInformation(image)
+    write_dicom_series(bright, tmp_path / "mr", "m", "1.0.0", "T1", "T2", DICOM_SOURCE, positions_from_source=True)
+    first = files(tmp_path / "mr")[0]
+    assert factor_of(first) == 1 and first.PixelRepresentation == 0
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(series(tmp_path / "mr")), values)

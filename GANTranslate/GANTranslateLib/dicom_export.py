@@ -11,8 +11,9 @@ not DICOM needs the patient's ID and name. It shares the source's frame of refer
 positions are the source's: read from that series by this process, or lying on its slices.
 
 Pixels: CT as signed 16-bit HU (slope 1, intercept 0, brain and bone windows); MR (whose IOD has no
-rescale) as 16-bit integers equal to the output, or to the output times a stated power of ten when its
-range is too small (fractional, below 256) or too large (32767 and beyond) for whole numbers. Geometry: the input's (per-slice Image Position, one
+rescale) as 16-bit integers: the output rounded, or the output times a stated power of ten when its
+range is too small (fractional, below 256) or too large (65535 and beyond, 32767 with negative values) for
+whole numbers. Geometry: the input's (per-slice Image Position, one
 Image Orientation, Pixel Spacing, Slice Thickness and, for MR, Spacing Between Slices = the slice step),
 or, on request, an axial grid holding the same volume (a planning system that imports axial CT only).
 """
@@ -199,9 +200,10 @@ def stored_pixels(values: np.ndarray, ct: bool) -> tuple[np.ndarray, float]:
     if ct:
         return np.clip(np.rint(values), -32768, 32767).astype(np.int16), 1.0
     top = float(np.abs(values).max()) if values.size else 0.0
+    limit = 65535 if values.size and float(values.min()) >= 0 else 32767  # unsigned when nothing is negative
     factor = 1.0
     whole = np.allclose(values, np.rint(values))
-    while top * factor >= 32767 and factor > 1e-6:
+    while top * factor >= limit and factor > 1e-6:
         factor /= 10
     while not whole and 0 < top * factor < 256 and factor < 1e6:  # fractional: keep at least 8 bits of range
         factor *= 10
