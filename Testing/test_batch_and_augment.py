@@ -82,6 +82,70 @@ def test_a_csv_list_names_inputs_and_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "patient-a.nrrd").is_file() and folder.is_dir()
 
 
+def test_a_spreadsheet_csv_is_read_and_a_list_that_leads_outside_the_output_folder_is_refused(tmp_path: Path,
+                                                                                              capsys) -> None:
+    """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: its 'input' header was not found. An output
+    named '../x' or '/abs/x' was written outside -o; an empty input read the CSV's own folder."""
+    cohort(tmp_path)
+    package = make_package(tmp_path / "p", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    listing = tmp_path / "list.csv"
+    listing.write_text("\ufeffinput,output\ncohort/native_T1.nii.gz,a.nii.gz\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--progress", "none"]) == 0
+    assert (out / "a.nii.gz").is_file()
+    for row, expected in (("cohort/native_T1.nii.gz,../escaped.nii.gz", "line 2: output '../escaped.nii.gz' leaves the output folder"),
+                          (f"cohort/native_T1.nii.gz,{tmp_path / 'abs.nii.gz'}", "leaves the output folder"),
+                          (",b.nii.gz", "line 2 has an empty 'input'")):
+        listing.write_text(f"input,output\n{row}\n", encoding="utf-8")
+        assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "out2"),
+                     "--progress", "none"]) == 1
+        assert expected in capsys.readouterr().err
+    assert not (tmp_path / "escaped.nii.gz").exists() and not (tmp_path / "abs.nii.gz").exists()
+    assert not (tmp_path / "out2").exists()
+
+
+def test_a_csv_may_name_outputs_in_subject_folders_and_a_refused_batch_makes_no_folder(tmp_path: Path,
+                                                                                     capsys) -> None:
+    """'sub-01/T2.nii.gz' was refused ('create it first': a folder per subject by hand for a cohort), and a
+    refused batch left its empty output folder behind."""
+    cohort(tmp_path)
+    package = make_package(tmp_path / "p", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    listing = tmp_path / "list.csv"
+    listing.write_text("input,output\ncohort/native_T1.nii.gz,sub-01/T2.nii.gz\n"
+                       "cohort/TCGA-FG-6692-holdout_T1.nii.gz,sub-02/T2.nii.gz\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--progress", "none"]) == 0
+    assert (out / "sub-01" / "T2.nii.gz").is_file() and (out / "sub-02" / "T2.nii.gz").is_file()
+    listing.write_text("input,output\ncohort/native_T1.nii.gz,sub-01/T2.png\n", encoding="utf-8")
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(tmp_path / "other"),
+                 "--progress", "none"]) == 1
+    assert "cannot write 'T2.png'" in capsys.readouterr().err and not (tmp_path / "other").exists()
+
+
+def test_skip_existing_keeps_only_this_models_outputs(tmp_path: Path, capsys) -> None:
+    """A cohort resumed after a model update listed the old model's outputs as done ('skipped'), and a file of
+    the output's name that GANTranslate never wrote too."""
+    folder = cohort(tmp_path)
+    first = make_package(tmp_path / "a", id="model-a", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    second = make_package(tmp_path / "b", id="model-b", normalization={"T1": PERCENTILE, "T2": PERCENTILE})
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(first.path), "-i", str(folder), "-o", str(out), "--progress", "none"]) == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert main(["predict", "-m", str(second.path), "-i", str(folder), "-o", str(out), "--skip-existing",
+                 "--progress", "none"]) == 1
+    error = capsys.readouterr().err
+    assert "holds 'SYNTHETIC T2 from T1 by model-a 1.0.0', not 'SYNTHETIC T2 from T1 by model-b 1.0.0'" in error
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert main(["predict", "-m", str(first.path), "-i", str(folder), "-o", str(out), "--skip-existing",
+                 "--progress", "none"]) == 0  # the same model: kept
+    assert all(r["status"] == "skipped" for r in summary(out))
+    acquired = out / "native_T1_synthetic-T2.nii.gz"
+    shutil.copyfile(folder / "native_T1.nii.gz", acquired)
+    assert main(["predict", "-m", str(first.path), "-i", str(folder), "-o", str(out), "--skip-existing",
+                 "--progress", "none"]) == 1
+    assert "native_T1_synthetic-T2.nii.gz was not written by GANTranslate" in capsys.readouterr().err
+
+
 def test_dataset_completion_writes_only_what_is_missing_and_keeps_provenance(tmp_path: Path) -> None:
     root = Path(shutil.copytree(DATASET, tmp_path / "dataset"))
     (root / "TCGA-FG-6692-inferior" / "FLAIR.nii.gz").unlink()  # two subjects lack FLAIR, one has it acquired

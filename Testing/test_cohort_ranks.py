@@ -96,6 +96,51 @@ def test_one_volume_is_refused_under_torchrun(tmp_path: Path, monkeypatch, capsy
     assert not (tmp_path / "o.nrrd").exists()
 
 
+def test_a_world_size_without_torchrun_s_rendezvous_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A WORLD_SIZE left in the environment (another job's) made torch stop with a ValueError traceback."""
+    listing, model = cohort(tmp_path, count=2)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    monkeypatch.delenv("MASTER_PORT", raising=False)
+    code = main(["predict", "-m", str(model), "-i", str(listing), "-o", str(tmp_path / "out"), "--progress", "none"])
+    error = capsys.readouterr().err
+    assert code == 1 and "MASTER_ADDR and MASTER_PORT not set; start the cohort with torchrun" in error
+    assert error.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_each_json_line_is_written_whole_in_one_write(tmp_path: Path, monkeypatch) -> None:
+    """Under torchrun (python -u) print wrote each JSON line and its newline apart: two ranks' lines came out
+    glued as '{...}{...}' (test_two_ranks_give_what_one_process_gives failed now and then)."""
+    listing, model = cohort(tmp_path, count=2, broken=True)
+
+    class Unbuffered:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+        def isatty(self) -> bool:
+            return False
+
+    out, err = Unbuffered(), Unbuffered()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    main(["predict", "-m", str(model), "-i", str(listing), "-o", str(tmp_path / "out"), "--progress", "json"])
+    lines = [text for text in out.writes if text.startswith("{")]
+    assert len(lines) == 3 and all(text.endswith("}\n") and text.count("\n") == 1 for text in lines)
+    main(["predict", "-m", str(model), "-i", str(listing), "-o", str(tmp_path / "out2"), "--progress", "none"])
+    failed = [text for text in err.writes if "broken.nrrd:" in text]
+    assert len(failed) == 1 and failed[0].endswith("\n")
+    assert main(["predict", "-m", str(model), "-i", str(listing), "-o", str(tmp_path / "out")]) == 1  # outputs exist
+    assert err.writes[-1].startswith("gantranslate: error: ") and err.writes[-1].endswith("--force-overwrite to replace them\n")
+
+
 def test_two_ranks_give_what_one_process_gives(tmp_path: Path) -> None:
     listing, model = cohort(tmp_path, broken=True)
     one, two = tmp_path / "one", tmp_path / "two"

@@ -2,6 +2,8 @@
 of the NIfTI output of the same run, says everywhere that it is synthetic (and NOT FOR CLINICAL USE where the
 card says so), joins the source's patient and study, and needs a patient when the input is not DICOM."""
 import re
+import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from dicom_exports import DICOM_SOURCE  # noqa: E402
 from GANTranslateLib.cli import main  # noqa: E402
 from GANTranslateLib.clinical_use import cleared_for_clinical_use  # noqa: E402
 from GANTranslateLib.dicom_export import write_dicom_series  # noqa: E402
+from GANTranslateLib.errors import GANTranslateError  # noqa: E402
 from GANTranslateLib.image_io import read_volume  # noqa: E402
 from GANTranslateLib.model_registry import list_packages  # noqa: E402
 
@@ -274,3 +277,73 @@ def test_two_exports_in_one_second_get_distinct_series_numbers() -> None:
     first, second, mr = next_series_number(now, True), next_series_number(now, True), next_series_number(now, False)
     assert str(first).startswith("8") and str(mr).startswith("9") and second == first + 1
     assert next_series_number(now + datetime.timedelta(hours=1), True) == 8140509  # a later export: its own time again
+
+
+def test_a_source_name_not_valid_in_its_character_set_is_refused_before_the_translation(tmp_path: Path, capsys) -> None:
+    """Latin-1 bytes labelled UTF-8 (common in PACS): the old export wrote 'M\\ufffdLLER^J\\ufffdRG', a patient's
+    name the source does not carry, without a word."""
+    from pydicom.dataelem import DataElement
+
+    def mislabelled(k, dataset):
+        dataset.SpecificCharacterSet = "ISO_IR 192"
+        dataset.add(DataElement(0x00100010, "PN", "MÜLLER^JÖRG".encode("latin-1")))
+    source = craft_series(tmp_path / "mislabelled", 4, edit=mislabelled)
+    package = make_package(tmp_path / "p")
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydicom's own two-line warning would come before the one line
+        assert main(["predict", "-m", str(package.path), "-i", str(source), "-o", str(out), "--dicom"]) == 1
+    error = capsys.readouterr().err
+    assert "PatientName is not valid text in its Specific Character Set (ISO_IR 192)" in error
+    assert error.count("\n") == 1 and not out.exists()
+    with pytest.raises(GANTranslateError, match="PatientName is not valid text"):
+        write_dicom_series(read_volume(source), out, "m", "1.0.0", "T1", "T2", source, positions_from_source=True)
+    assert not out.exists()
+
+
+def test_dicom_export_of_a_batch_or_into_a_volume_name_is_refused_in_one_line(tmp_path: Path, capsys,
+                                                                             monkeypatch) -> None:
+    """A .csv with --dicom asked for a patient, then failed reading the list 'as an image' (under torchrun: 'give
+    a .csv'); -o sct.nii.gz with --dicom made a folder named sct.nii.gz full of DICOM files."""
+    package = make_package(tmp_path / "p")
+    listing = tmp_path / "cohort.csv"
+    listing.write_text(f"input\n{DICOM_SOURCE}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--dicom"]) == 1
+    assert "--dicom writes one DICOM series from one volume" in capsys.readouterr().err and not out.exists()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--dicom"]) == 1
+    assert "names a batch; leave out --dicom" in capsys.readouterr().err and not out.exists()
+    monkeypatch.delenv("WORLD_SIZE")
+    bracketed = tmp_path / "MR [3]"  # a series folder whose name looks like a glob is still one series
+    shutil.copytree(DICOM_SOURCE, bracketed)
+    assert main(["predict", "-m", str(package.path), "-i", str(bracketed), "-o", str(tmp_path / "b"), "--dicom",
+                 "--progress", "none"]) == 0
+    named = tmp_path / "sct.nii.gz"
+    assert main(["predict", "-m", str(package.path), "-i", str(DICOM_SOURCE), "-o", str(named), "--dicom"]) == 1
+    assert "sct.nii.gz is a volume file's name" in capsys.readouterr().err and not named.exists()
+
+
+def test_an_echo_chosen_from_the_source_is_the_only_one_referenced(tmp_path: Path) -> None:
+    """With --echo 2, every synthetic slice referenced the echo-1 image at its position too, as if made from it."""
+    source = craft_series(tmp_path / "echoes", 4, echoes=2)
+    package = make_package(tmp_path / "p")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(source), "-o", str(out), "--dicom", "--echo", "2",
+                 "--progress", "none"]) == 0
+    echo_of = {d.SOPInstanceUID: str(d.EchoNumbers) for d in files(source)}
+    for written in files(out):
+        referenced = [item.ReferencedSOPInstanceUID for item in written.SourceImageSequence]
+        assert len(referenced) == 1 and echo_of[referenced[0]] == "2"
+
+
+def test_a_non_negative_mr_output_uses_the_unsigned_range_before_it_is_scaled_down(tmp_path: Path) -> None:
+    """An MR output up to 40000 was stored divided by 10 (a digit lost) though 16-bit unsigned holds it."""
+    image = read_volume(DICOM_SOURCE)
+    values = np.rint(sitk.GetArrayFromImage(image).astype(np.float64) / sitk.GetArrayFromImage(image).max() * 40000)
+    bright = sitk.GetImageFromArray(values)
+    bright.CopyInformation(image)
+    write_dicom_series(bright, tmp_path / "mr", "m", "1.0.0", "T1", "T2", DICOM_SOURCE, positions_from_source=True)
+    first = files(tmp_path / "mr")[0]
+    assert factor_of(first) == 1 and first.PixelRepresentation == 0
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(series(tmp_path / "mr")), values)

@@ -160,3 +160,19 @@ def test_orthanc_stores_every_instance_in_the_sources_patient_and_study(orthanc:
     assert patients["GT-0001"]["MainDicomTags"]["PatientName"] == "MÜLLER^JÖRG"  # the NIfTI exports' patient
     assert {stored(n)["ParentStudy"] for n in ("CT-nifti", "MR-nifti")} <= set(patients["GT-0001"]["Studies"])
     assert len(patients) == 3  # the Hitachi patient, the European one, the NIfTI exports' one: none blank
+
+
+def test_a_source_without_a_series_instance_uid_gives_no_error(tmp_path: Path) -> None:
+    """A real Siemens series (series_seg3d_thorax_mr) has no Series Instance UID: the Referenced Series
+    Sequence was written with an empty one, a dciodvfy error on every file."""
+    dciodvfy = needs("dciodvfy")
+
+    def anonymous(k, dataset):
+        del dataset.SeriesInstanceUID
+    source = craft_series(tmp_path / "source", 3, edit=anonymous)
+    write_dicom_series(read_volume(source), tmp_path / "out", "m", "1.0.0", "T1", "CT", source, positions_from_source=True)
+    for path in sorted((tmp_path / "out").iterdir()):
+        dataset = pydicom.dcmread(str(path))
+        assert "SourceImageSequence" in dataset and "()" not in dataset.DerivationDescription
+        done = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True, timeout=60)
+        assert not [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("Error")], done.stderr

@@ -1,5 +1,6 @@
 """Reading a DICOM series never puts a voxel in the wrong place without a word: each crafted case below was
 read onto an even, orthogonal grid, exit 0, before the slices were checked (issue 22, items 9-11)."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,48 @@ def _multi_frame(path: Path) -> None:
     save(ds, path)
 
 
+def test_a_multi_frame_file_is_checked_and_placed_as_a_series_is(tmp_path: Path) -> None:
+    """ITK read frames stored out of order, or with one missing, as 1 x 1 x 1 mm at the first frame's origin
+    without a word (the in-plane spacing too); two echoes in one file were interleaved."""
+    path = tmp_path / "multiframe.dcm"
+    _multi_frame(path)
+    dataset = pydicom.dcmread(str(path))
+    frames = dataset.PerFrameFunctionalGroupsSequence
+    first, second = (frames[k].PlanePositionSequence[0] for k in (1, 2))
+    first.ImagePositionPatient, second.ImagePositionPatient = second.ImagePositionPatient, first.ImagePositionPatient
+    swapped = tmp_path / "swapped.dcm"
+    dataset.save_as(str(swapped))
+    image = read_volume(swapped)
+    np.testing.assert_allclose(image.GetSpacing(), (2.34375, 2.34375, 4.0), atol=1e-5)
+    pixels = dataset.pixel_array
+    for k, frame in enumerate(frames):  # every frame's pixels where its header puts them
+        point = [float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient]
+        index = np.array(image.TransformPhysicalPointToContinuousIndex(point))
+        np.testing.assert_allclose(index, [0, 0, np.rint(index[2])], atol=1e-3)
+        assert np.array_equal(sitk.GetArrayFromImage(image)[int(np.rint(index[2]))], pixels[k])
+    def where(k: int) -> np.ndarray:
+        return np.array([float(v) for v in frames[k].PlanePositionSequence[0].ImagePositionPatient])
+    gap = where(3) + (where(3) - where(1))  # frame 1 now holds the position next to frame 3's: one step further
+    frames[3].PlanePositionSequence[0].ImagePositionPatient = [f"{v:.4f}" for v in gap]
+    dataset.save_as(str(tmp_path / "gap.dcm"))
+    assert "the multi-frame file gap.dcm: a slice is missing" in refused(tmp_path / "gap.dcm")
+    echoes = pydicom.dcmread(str(path))
+    for k, frame in enumerate(echoes.PerFrameFunctionalGroupsSequence):  # frames 0, 2 at echo 10 ms; 1, 3 at 20 ms
+        from pydicom.dataset import Dataset
+        from pydicom.sequence import Sequence
+
+        echo = Dataset()
+        echo.EffectiveEchoTime = 10 * (1 + k % 2)
+        frame.MREchoSequence = Sequence([echo])
+        frame.PlanePositionSequence[0].ImagePositionPatient = \
+            echoes.PerFrameFunctionalGroupsSequence[k - k % 2].PlanePositionSequence[0].ImagePositionPatient
+    echoes.save_as(str(tmp_path / "echoes.dcm"))
+    assert "2 echoes" in refused(tmp_path / "echoes.dcm")
+    chosen = read_volume(tmp_path / "echoes.dcm", echo="20")
+    assert chosen.GetSize() == (64, 64, 2)
+    assert np.array_equal(sitk.GetArrayFromImage(chosen), echoes.pixel_array[[3, 1]])  # in order along the normal
+
+
 REAL_SERIES = [Path(__file__).parent / "Data" / "dicom_hitachi_mr"] + [
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ct_dicom_samples" / name
     for name in ("series_seg3d_thorax_mr", "series_vsseg001_head_t1")]
@@ -147,3 +190,50 @@ def test_real_series_read_as_gdcm_stacks_them(folder: Path) -> None:
     np.testing.assert_allclose(image.GetSpacing(), gdcm.GetSpacing(), atol=1e-5)
     np.testing.assert_allclose(image.GetDirection(), gdcm.GetDirection(), atol=1e-6)
     assert np.array_equal(sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(gdcm))
+
+
+def test_a_batch_of_series_folders_keeps_the_tilt_warning_in_its_summary(tmp_path: Path, capsys) -> None:
+    """A batch read each series without the reader's notes: a tilted series was resampled without a word in
+    summary.csv, where a single predict warned."""
+    import csv
+
+    from conftest import make_package
+    from GANTranslateLib.cli import main
+
+    cohort = tmp_path / "cohort"
+    craft_series(cohort / "tilted", 6, step=4.0, shear=_in_plane(0.55))
+    craft_series(cohort / "straight", 6, step=4.0)
+    listing = tmp_path / "cohort.csv"
+    listing.write_text("input,output\ncohort/tilted,tilted.nii.gz\ncohort/straight,straight.nii.gz\n", encoding="utf-8")
+    package = make_package(tmp_path / "p")
+    out = tmp_path / "out"
+    assert main(["predict", "-m", str(package.path), "-i", str(listing), "-o", str(out), "--progress", "none"]) == 0
+    rows = {Path(r["output"]).name: r for r in csv.DictReader((out / "summary.csv").open(encoding="utf-8"))}
+    assert rows["tilted.nii.gz"]["status"] == "ok" and "gantry-tilted" in rows["tilted.nii.gz"]["message"]
+    assert "gantry-tilted" not in rows["straight.nii.gz"]["message"]
+    assert re.search(r"warning: \S*tilted: the DICOM series is gantry-tilted", capsys.readouterr().err)
+
+
+def test_a_folder_of_series_folders_is_a_batch_of_them(tmp_path: Path, capsys) -> None:
+    """'-i patients/ -o out/' with a series folder per patient said only 'no DICOM series in folder'."""
+    from conftest import make_package
+    from GANTranslateLib.cli import main
+
+    craft_series(tmp_path / "patients" / "p1", 3)
+    craft_series(tmp_path / "patients" / "p2", 3)
+    package = make_package(tmp_path / "m")
+    assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients"), "-o", str(tmp_path / "o.nii.gz"),
+                 "--progress", "none"]) == 1
+    assert f"-i '{tmp_path / 'patients' / '*'}' in quotes" in capsys.readouterr().err
+    expected = ["p1_synthetic-T2.nii.gz", "p2_synthetic-T2.nii.gz", "summary.csv"]
+    listing = f"{tmp_path / 'patients' / '*'}"
+    assert main(["predict", "-m", str(package.path), "-i", listing, "-o", str(tmp_path / "out"), "--progress", "none"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == expected
+    # -o a folder: the folder of series folders is a batch of them ('cannot write out' before)
+    assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients"), "-o", str(tmp_path / "out2"),
+                 "--progress", "none"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == expected
+    (tmp_path / "patients" / "p1" / "thumbnails").mkdir()  # a series folder with a subfolder is still one series
+    assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients" / "p1"), "-o",
+                 str(tmp_path / "one"), "--progress", "none"]) == 1
+    assert "cannot write 'one'" in capsys.readouterr().err

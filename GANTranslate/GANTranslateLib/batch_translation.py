@@ -14,7 +14,8 @@ from typing import Callable, Optional
 
 from .atomic_files import publish_file, temporary_file
 from .errors import GANTranslateError
-from .image_io import WRITABLE_SUFFIXES, check_encodable, check_writable, full_suffix, read_volume, same_file, write_volume_atomic
+from .image_io import (WRITABLE_SUFFIXES, check_encodable, check_writable, full_suffix, read_volume, same_file, same_note,
+                       synthetic_note_of, write_volume_atomic)
 from .model_package import ModelPackage
 from .synthetic_note import check_sidecar_free, write_sidecar
 from .translation import InferenceOptions, TranslationResult, resolve_direction, translate_image
@@ -43,13 +44,30 @@ def is_batch(input_spec: str, output: Path) -> bool:
     folder of volume files, a glob pattern or a .csv list."""
     named_as_file = full_suffix(output) in WRITABLE_SUFFIXES
     return not named_as_file and (output.is_dir() or not output.exists()) and (
-        input_spec.lower().endswith(".csv") or any(c in input_spec for c in "*?[") or _volume_files(Path(input_spec)))
+        input_spec.lower().endswith(".csv") or is_glob(input_spec) or _volume_files(Path(input_spec)))
+
+
+def is_glob(input_spec: str) -> bool:
+    """A pattern such as 'scans/*_T1.nii.gz'; not a path that exists (a series folder named 'MR [3]')."""
+    return any(c in input_spec for c in "*?[") and not Path(input_spec).exists()
 
 
 def _volume_files(folder: Path) -> list[Path]:
+    """The volume files of a folder; for a folder of DICOM series folders (no image file of its own), those
+    folders."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and full_suffix(p) in WRITABLE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and full_suffix(p) in WRITABLE_SUFFIXES)
+    return files or _series_folders(folder)
+
+
+def _series_folders(folder: Path) -> list[Path]:
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subfolders:
+        return []
+    from .dicom_headers import series_files
+
+    return [] if series_files(folder) else subfolders  # a series folder with a subfolder of its own is one series
 
 
 def output_name(source: Path, target: str) -> str:
@@ -65,7 +83,7 @@ def batch_items(input_spec: str, output_dir: Path, target: str) -> list[BatchIte
     if input_spec.lower().endswith(".csv"):
         items = _items_from_csv(Path(input_spec), output_dir, target)
     else:
-        paths = sorted(Path(p) for p in glob.glob(input_spec)) if any(c in input_spec for c in "*?[") \
+        paths = sorted(Path(p) for p in glob.glob(input_spec)) if is_glob(input_spec) \
             else _volume_files(Path(input_spec))
         paths = [p for p in paths if p.is_file() or p.is_dir()]
         items = [BatchItem(p, output_dir / output_name(p, target)) for p in paths]
@@ -84,21 +102,24 @@ def batch_items(input_spec: str, output_dir: Path, target: str) -> list[BatchIte
 def _items_from_csv(path: Path, output_dir: Path, target: str) -> list[BatchItem]:
     if not path.is_file():
         raise GANTranslateError(f"input list not found: {path}")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's "CSV UTF-8" starts with a BOM
         rows = list(csv.DictReader(handle))
     if not rows or "input" not in rows[0]:
         raise GANTranslateError(f"{path} needs a header line with an 'input' column (and optionally 'output')")
     items = []
-    for number, row in enumerate(rows, start=2):
-        if "\x00" in row["input"] + (row.get("output") or ""):
-            raise GANTranslateError(f"{path} line {number}: a file name holds a NUL character; no file can have that name")
-        source = Path(row["input"]) if Path(row["input"]).is_absolute() else path.parent / row["input"]
+    for line, row in enumerate(rows, start=2):
+        given = (row["input"] or "").strip()
+        if "\x00" in given + (row.get("output") or ""):
+            raise GANTranslateError(f"{path} line {line}: a file name holds a NUL character; no file can have that name")
+        if not given:
+            raise GANTranslateError(f"{path} line {line} has an empty 'input'; name a volume there or remove the line")
+        source = Path(given) if Path(given).is_absolute() else path.parent / given
         name = (row.get("output") or "").strip() or output_name(source, target)
-        items.append(BatchItem(source, inside_output_folder(output_dir, name, path)))
+        items.append(BatchItem(source, inside_output_folder(output_dir, name, f"{path} line {line}")))
     return items
 
 
-def inside_output_folder(output_dir: Path, name: str, listing: Path) -> Path:
+def inside_output_folder(output_dir: Path, name: str, listing: str) -> Path:
     """A CSV's ``output`` names a file inside the output folder: an absolute path or '..' could name a subject's
     acquired image elsewhere (and --force-overwrite would replace it)."""
     relative = Path(name)
@@ -116,7 +137,7 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
     """Translate every item with one loaded network; the summary (default ``output_dir/summary.csv``) is
     rewritten after each volume, so an interrupted batch still says what it did."""
     source, target = resolve_direction(package.card, source, target)
-    check_batch_outputs(items, output_dir, skip_existing, force)
+    check_batch_outputs(items, output_dir, skip_existing, force, package.card.synthetic_note(source, target))
     summary = summary or output_dir / SUMMARY_NAME
     network = package.build_network()  # once for the whole batch
     report = BatchReport()
@@ -132,30 +153,54 @@ def run_batch(items: list[BatchItem], package: ModelPackage, source: Optional[st
     return report
 
 
-def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing: bool, force: bool) -> None:
-    """Before anything is written: the output folder exists, and every output may be written."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+def check_batch_outputs(items: list[BatchItem], output_dir: Path, skip_existing: bool, force: bool,
+                        note: Optional[str] = None) -> None:
+    """Before anything is written: every output may be written, and its folder exists (the output folder and,
+    for a CSV naming ``sub-01/T2.nii.gz``, its subfolders, which batch_items keeps inside it); a refused batch
+    creates no folder."""
     existing = [item for item in items if item.output.exists()]
     if existing and not (skip_existing or force):
         raise GANTranslateError(f"{len(existing)} output(s) already exist in {output_dir} (e.g. {existing[0].output.name}); "
                                 "pass --skip-existing to keep them and translate the rest, or --force-overwrite to replace them")
+    if skip_existing and note is not None:
+        check_kept(existing, note)
+    for item in items:
+        if full_suffix(item.output) not in WRITABLE_SUFFIXES:
+            raise GANTranslateError(f"cannot write '{item.output.name}' (for {item.input}): use one of "
+                                    f"{', '.join(WRITABLE_SUFFIXES)} for the output file")
+    output_dir.mkdir(parents=True, exist_ok=True)
     for item in items:
         if _has_utf8_name(item):  # the others fail on their own, in the summary, and the batch goes on
+            item.output.parent.mkdir(parents=True, exist_ok=True)
             check_writable(item.output, inputs=[item.input])
             check_sidecar_free(item.output, force or skip_existing and item.output.exists())
+
+
+def check_kept(existing: list[BatchItem], note: str) -> None:
+    """--skip-existing keeps only what this model made from this source: an output of another model or
+    version (a cohort resumed after an update), or a file GANTranslate did not write, would otherwise be
+    listed as done."""
+    for item in existing:
+        found = synthetic_note_of(item.output)
+        if found is None or not same_note(found, note):
+            made = "was not written by GANTranslate" if found is None else f"holds {found.split(';')[0]!r}"
+            raise GANTranslateError(f"{item.output} {made}, not {note.split(';')[0]!r}: --skip-existing keeps only this "
+                                    "model's outputs; choose another output folder, or --force-overwrite to replace them")
 
 
 def _translate_one(item: BatchItem, package: ModelPackage, source: str, target: str, options: InferenceOptions,
                    network, compress: bool) -> dict:
     start = time.perf_counter()
+    notes: list[str] = []  # what the reader did to place the voxels (a tilt resampled): the summary says it
     try:
-        result: TranslationResult = translate_image(read_volume(item.input), package, source, target, options,
-                                                    network=network)
+        result: TranslationResult = translate_image(read_volume(item.input, notes=notes), package, source, target,
+                                                    options, network=network)
         write_volume_atomic(result.image, item.output, compress=compress)
         write_sidecar(result.image, item.output)
     except GANTranslateError as error:
         return {"status": "failed", "message": str(error), "seconds": f"{time.perf_counter() - start:.2f}"}
-    return {"status": "ok", "message": "; ".join(result.warnings), "seconds": f"{time.perf_counter() - start:.2f}"}
+    return {"status": "ok", "message": "; ".join(notes + list(result.warnings)),
+            "seconds": f"{time.perf_counter() - start:.2f}"}
 
 
 def _has_utf8_name(item: BatchItem) -> bool:

@@ -25,7 +25,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(printable(f"gantranslate: {error}"), file=sys.stderr)
         return EXIT_CANCELLED
     except GANTranslateError as error:
-        print(printable(f"gantranslate: error: {error}"), file=sys.stderr)
+        sys.stderr.write(printable(f"gantranslate: error: {error}") + "\n")  # one write: a cohort's ranks share torchrun's stderr
+        sys.stderr.flush()
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("gantranslate: interrupted; nothing was written", file=sys.stderr)
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "(required), e.g. 'DOE^JANE'")
     predict.add_argument("--patient-position", choices=["HFS", "HFP", "FFS", "FFP", "HFDR", "HFDL", "FFDR", "FFDL"],
                          help="with --dicom from an input that is not DICOM: Patient Position (default HFS, with a warning)")
-    predict.add_argument("--echo", help="a DICOM series folder of several echoes: the echo number to translate")
+    predict.add_argument("--echo", help="a DICOM series folder or multi-frame file of several echoes: the echo to translate")
     predict.add_argument("--skip-existing", action="store_true", help="batch: keep outputs that exist (resume)")
     predict.add_argument("--force-overwrite", dest="overwrite", action="store_true",
                          help="replace an output that exists though GANTranslate did not write it (by default only "

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def predict(args: argparse.Namespace) -> int:
     import torch
 
-    from .batch_translation import is_batch
+    from .batch_translation import is_batch, is_glob
     from .image_io import check_distinct, check_replaceable, check_writable, read_volume, write_volume_atomic
     from .model_registry import find_package
     from .progress_reporters import make_reporter
@@ -28,8 +28,12 @@ def predict(args: argparse.Namespace) -> int:
     rank = rank_from_environment()
     if args.threads or rank.distributed:
         torch.set_num_threads(args.threads or rank_threads(rank))
+    batch = is_batch(args.input, Path(args.output))
+    if args.dicom and (batch or args.input.lower().endswith(".csv") or is_glob(args.input)):
+        raise GANTranslateError(f"--dicom writes one DICOM series from one volume, and {args.input} names a batch; "
+                                "leave out --dicom for NIfTI outputs, or run each series with --dicom on its own")
     patient = check_dicom_options(args)
-    if is_batch(args.input, Path(args.output)) and not args.dicom:
+    if batch:
         return predict_batch(args, rank)
     if rank.distributed:
         raise GANTranslateError(f"{rank.world_size} processes (torchrun) share a batch, not one volume; give -i a folder, "
@@ -58,7 +62,7 @@ def predict(args: argparse.Namespace) -> int:
             written = write_dicom_series(result.image, output, package.card.id, package.card.version, result.source,
                                          result.target, source_dicom, patient=patient,
                                          intended_use=package.card.data.get("intended_use", ""), axial=args.dicom_axial,
-                                         positions_from_source=source_dicom is not None)
+                                         positions_from_source=source_dicom is not None, echo=args.echo)
             notes += list(written.warnings)
         else:
             write_volume_atomic(result.image, output, compress=not args.no_compression)
@@ -101,6 +105,12 @@ def check_dicom_options(args: argparse.Namespace):
         if named:
             raise GANTranslateError(f"{', '.join(named)}: the input is a DICOM series, and the synthetic series joins its "
                                     "patient and study; leave them out")
+        from .dicom_export import study_tags
+        from .dicom_headers import source_series
+
+        source = source_series(Path(args.input))
+        if source is not None:
+            study_tags(source, None)  # a patient name that cannot be copied stops here, before the translation
         return None
     missing = [flag for flag in ("--patient-id", "--patient-name") if not (given[flag] or "").strip()]
     if missing:
@@ -127,11 +137,16 @@ def warn_if_shadowing(package) -> None:
 
     note = shadowing_note(package)
     if note is not None:
-        print(printable(f"gantranslate: warning: {note}"), file=sys.stderr)
+        write_line(sys.stderr, printable(f"gantranslate: warning: {note}"))  # one write: cohort ranks share stderr
 
 
 def check_dicom_folder(path: str) -> Path:
     folder = Path(path)
+    from .image_io import WRITABLE_SUFFIXES, full_suffix
+
+    if full_suffix(folder) in WRITABLE_SUFFIXES:
+        raise GANTranslateError(f"with --dicom, -o names the folder the series goes into, and {folder.name} is a volume "
+                                "file's name; give a folder name (or leave out --dicom to write that file)")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise GANTranslateError(f"{folder} is not a new or empty folder; with --dicom, -o names the folder the series goes into")
     if not folder.parent.is_dir():
@@ -179,11 +194,13 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
             bar.total = total
         if args.progress == "json":
             where = {"rank": rank.rank} if rank.distributed else {}
-            print(json.dumps({"event": "volume", "done": done, "total": total, **where, **row}), flush=True)
+            write_line(sys.stdout, json.dumps({"event": "volume", "done": done, "total": total, **where, **row}))
         elif bar is not None:
             bar.update(1)
         if row["status"] == "failed" and args.progress != "json":
-            print(printable(f"gantranslate: {row['input']}: {row['message']}"), file=sys.stderr)
+            write_line(sys.stderr, printable(f"gantranslate: {row['input']}: {row['message']}"))
+        elif row["status"] == "ok" and row["message"] and args.progress != "json":
+            write_line(sys.stderr, printable(f"gantranslate: warning: {row['input']}: {row['message']}"))
 
     settings = dict(skip_existing=args.skip_existing, force=args.overwrite, compress=not args.no_compression,
                     on_volume=on_volume)
@@ -199,3 +216,10 @@ def predict_batch(args: argparse.Namespace, rank: "Rank") -> int:
     print(f"{counts['ok']} translated, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"see {output_dir / 'summary.csv'}", file=sys.stderr if args.progress == "json" else sys.stdout)
     return EXIT_ERROR if report.failed else 0
+
+
+def write_line(stream, text: str) -> None:
+    """One line in one write: the ranks of a cohort share torchrun's unbuffered (-u) stdout and stderr, where
+    print's separate write of the newline let another rank's line land in the middle of this one."""
+    stream.write(text + "\n")
+    stream.flush()

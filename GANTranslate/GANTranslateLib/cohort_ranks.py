@@ -27,7 +27,7 @@ from .atomic_files import temporary_file
 from .batch_translation import SUMMARY_NAME, BatchItem, BatchReport, check_batch_outputs, run_batch, write_summary
 from .errors import GANTranslateError
 from .model_package import ModelPackage
-from .translation import InferenceOptions
+from .translation import InferenceOptions, resolve_direction
 
 RANK_SUMMARY = "summary.rank-{rank}.csv"  # a rank's own rows while the cohort runs; merged, then removed
 
@@ -53,6 +53,15 @@ def rank_from_environment() -> Rank:
     except ValueError:
         raise GANTranslateError("RANK, WORLD_SIZE, LOCAL_RANK or LOCAL_WORLD_SIZE is not a number; start the "
                                 "cohort with torchrun, or unset them for one process") from None
+
+
+def check_rendezvous(rank: Rank) -> None:
+    """torchrun sets where rank 0 listens; a WORLD_SIZE left over from another job does not (torch would stop
+    with a traceback)."""
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+    if missing:
+        raise GANTranslateError(f"WORLD_SIZE is {rank.world_size} but {' and '.join(missing)} not set; start the "
+                                "cohort with torchrun (which sets them), or unset WORLD_SIZE for one process")
 
 
 def rank_device(requested: str, rank: Rank) -> str:
@@ -96,11 +105,13 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
     are equal in count, not in time (a rank that dies is noticed by torchrun, which stops the job)."""
     import torch.distributed as dist
 
+    check_rendezvous(rank)
     dist.init_process_group("gloo", rank=rank.rank, world_size=rank.world_size, timeout=timeout)
     try:
         plan: list = [None]
         if rank.rank == 0:
-            plan[0] = _plan(items, output_dir, rank.world_size, skip_existing, force)
+            plan[0] = _plan(items, output_dir, rank.world_size, skip_existing, force,
+                            package.card.synthetic_note(*resolve_direction(package.card, source, target)))
         dist.broadcast_object_list(plan, src=0)
         if isinstance(plan[0], str):
             raise GANTranslateError(plan[0])
@@ -112,7 +123,9 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
         if not all(seen):
             blind = ", ".join(str(r) for r, sees in enumerate(seen) if not sees)
             raise GANTranslateError(f"rank(s) {blind} do not see the file rank 0 made in {output_dir}: the output folder "
-                                    "must be on a file system that every machine of the cohort shares")
+                                    "must be on a file system that every machine of the cohort shares (and a relative "
+                                    "-o or -i the same folder on every node: start each in one folder, or give absolute "
+                                    "paths)")
         mine = dealt[rank.rank]
         options = replace(options, device=rank_device(options.device, rank))
         report = run_batch([items[i] for i in mine], package, source, target, options, output_dir,
@@ -131,12 +144,12 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
         dist.destroy_process_group()
 
 
-def _plan(items: list[BatchItem], output_dir: Path, world_size: int, skip_existing: bool, force: bool):
+def _plan(items: list[BatchItem], output_dir: Path, world_size: int, skip_existing: bool, force: bool, note: str):
     """The items, the shares and the name of a file every rank must see in the output folder (one made
     under a temporary name of rank 0's, removed as stale should rank 0 die); or the one line that stops
     every rank (e.g. outputs exist without --skip-existing)."""
     try:
-        check_batch_outputs(items, output_dir, skip_existing, force)
+        check_batch_outputs(items, output_dir, skip_existing, force, note)
         marker = temporary_file(output_dir / "cohort", ".shared")
     except GANTranslateError as error:
         return str(error)

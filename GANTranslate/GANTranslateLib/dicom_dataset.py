@@ -51,7 +51,8 @@ def slice_dataset(series: dict, image: sitk.Image, index: int, pixels: np.ndarra
     references = _source_images(image, index, origin)
     if references:
         dataset.SourceImageSequence = Sequence(references)
-        dataset.ReferencedSeriesSequence = Sequence([_referenced_series(origin, references)])
+        if str(origin.first.get("SeriesInstanceUID") or ""):  # a source without one (seen in real series):
+            dataset.ReferencedSeriesSequence = Sequence([_referenced_series(origin, references)])  # no empty UID
     dataset.SamplesPerPixel, dataset.PhotometricInterpretation = 1, "MONOCHROME2"
     dataset.Rows, dataset.Columns = int(pixels.shape[0]), int(pixels.shape[1])
     dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, 16, 15

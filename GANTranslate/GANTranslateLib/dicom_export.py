@@ -11,8 +11,9 @@ not DICOM needs the patient's ID and name. It shares the source's frame of refer
 positions are the source's: read from that series by this process, or lying on its slices.
 
 Pixels: CT as signed 16-bit HU (slope 1, intercept 0, brain and bone windows); MR (whose IOD has no
-rescale) as 16-bit integers equal to the output, or to the output times a stated power of ten when its
-range is too small (fractional, below 256) or too large (32767 and beyond) for whole numbers. Geometry: the input's (per-slice Image Position, one
+rescale) as 16-bit integers: the output rounded, or the output times a stated power of ten when its
+range is too small (fractional, below 256) or too large (65535 and beyond, 32767 with negative values) for
+whole numbers. Geometry: the input's (per-slice Image Position, one
 Image Orientation, Pixel Spacing, Slice Thickness and, for MR, Spacing Between Slices = the slice step),
 or, on request, an axial grid holding the same volume (a planning system that imports axial CT only).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+from warnings import catch_warnings, simplefilter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -95,7 +97,7 @@ def on_source_grid(image: sitk.Image, source: SourceSeries) -> bool:
 def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_version: str, source: str, target: str,
                        source_dicom: Optional[Path] = None, *, patient: Optional[Patient] = None,
                        intended_use: Optional[str] = None, axial: bool = False,
-                       positions_from_source: bool = False) -> WrittenSeries:
+                       positions_from_source: bool = False, echo: Optional[str] = None) -> WrittenSeries:
     """Write ``image`` (the translation by model ``model_id`` ``model_version``, on the input's grid) as a new
     DICOM series in ``folder`` (new or empty), atomically.
 
@@ -103,13 +105,14 @@ def write_dicom_series(image: sitk.Image, folder: Path, model_id: str, model_ver
     joins; ``patient``: whose it is when there is no DICOM source; ``intended_use``: the card's (looked up
     among the installed models when None); ``axial``: resample onto an axial grid; ``positions_from_source``:
     the image was read from ``source_dicom`` by this process (its positions are the source's even where a
-    tilt was resampled), so it shares the source's frame of reference."""
+    tilt was resampled), so it shares the source's frame of reference; ``echo``: the source's echo that was
+    translated (the Source Image Sequence references its images only)."""
     if image.GetDimension() != 3:
         image = sitk.JoinSeries(image)
     folder = Path(folder).resolve()
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise GANTranslateError(f"{folder} is not a new or empty folder; a DICOM series is written into a folder of its own")
-    origin = source_series(source_dicom)
+    origin = source_series(source_dicom, echo)
     if origin is None and patient is None:
         raise GANTranslateError("a DICOM series needs its patient: the input is not a DICOM series, so give the patient's "
                                 "ID and name (--patient-id and --patient-name), or translate the DICOM series itself")
@@ -151,12 +154,15 @@ def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tu
     warnings: list[str] = []
     if origin is not None:
         first = origin.first
-        tags = {key: _as_text(first.get(key)) for key in STUDY_KEYWORDS}
-        tags.update({key: _as_text(first.get(key)) for key in OPTIONAL_STUDY_KEYWORDS if first.get(key)})
-        for key in ("FrameOfReferenceUID", "PositionReferenceIndicator", "Laterality"):
-            if first.get(key):
-                tags[key] = _as_text(first.get(key))
-        position = _as_text(first.get("PatientPosition"))
+        with catch_warnings():  # pydicom's note on text it cannot decode: check_decoded says it in one line
+            simplefilter("ignore", UserWarning)
+            tags = {key: _as_text(first.get(key)) for key in STUDY_KEYWORDS}
+            tags.update({key: _as_text(first.get(key)) for key in OPTIONAL_STUDY_KEYWORDS if first.get(key)})
+            for key in ("FrameOfReferenceUID", "PositionReferenceIndicator", "Laterality"):
+                if first.get(key):
+                    tags[key] = _as_text(first.get(key))
+            position = _as_text(first.get("PatientPosition"))
+        check_decoded(tags, _as_text(first.get("SpecificCharacterSet")) or "ISO_IR 6 (default)")
     else:
         today = datetime.datetime.now()
         tags = {"PatientName": patient.name, "PatientID": patient.id, "PatientBirthDate": "", "PatientSex": "",
@@ -174,6 +180,17 @@ def study_tags(origin: Optional[SourceSeries], patient: Optional[Patient]) -> tu
     tags["PatientPosition"] = position
     tags.setdefault("PositionReferenceIndicator", "")
     return tags, warnings
+
+
+def check_decoded(tags: dict, character_set: str) -> None:
+    """Refuse a source whose patient or study text is not valid in its own character set (Latin-1 bytes
+    labelled UTF-8 are common): decoded, it would be a different name (U+FFFD in place of each letter), so
+    the synthetic series would name the patient otherwise than its source does."""
+    wrong = [key for key, value in tags.items() if "\ufffd" in value]
+    if wrong:
+        raise GANTranslateError(f"the source's {', '.join(wrong)} is not valid text in its Specific Character Set "
+                                f"({character_set}), so it cannot be copied exactly; correct the source's character "
+                                "set (e.g. dcmodify -m \"SpecificCharacterSet=ISO_IR 100\" for Latin-1) and export again")
 
 
 def _as_text(value) -> str:
@@ -194,9 +211,10 @@ def stored_pixels(values: np.ndarray, ct: bool) -> tuple[np.ndarray, float]:
     if ct:
         return np.clip(np.rint(values), -32768, 32767).astype(np.int16), 1.0
     top = float(np.abs(values).max()) if values.size else 0.0
+    limit = 65535 if values.size and float(values.min()) >= 0 else 32767  # unsigned when nothing is negative
     factor = 1.0
     whole = np.allclose(values, np.rint(values))
-    while top * factor >= 32767 and factor > 1e-6:
+    while top * factor >= limit and factor > 1e-6:
         factor /= 10
     while not whole and 0 < top * factor < 256 and factor < 1e6:  # fractional: keep at least 8 bits of range
         factor *= 10
@@ -215,8 +233,9 @@ def series_tags(study: dict, ct: bool, model_id: str, model_version: str, source
     source_name = ""
     if origin is not None:
         named = _as_text(origin.first.get("SeriesDescription"))
-        source_name = f" series {named!r} " if named else " series "
-        source_name += f"{_as_text(origin.first.get('SeriesNumber'))} ({_as_text(origin.first.get('SeriesInstanceUID'))})"
+        number, uid = _as_text(origin.first.get("SeriesNumber")), _as_text(origin.first.get("SeriesInstanceUID"))
+        source_name = " ".join(["", "series"] + [part for part in (repr(named) if named else "", number,
+                                                                      f"({uid})" if uid else "") if part])
     steps = []
     if axial:
         steps.append("resampled onto an axial grid (linear interpolation)")

@@ -118,9 +118,10 @@ class SourceSeries:
     slices: list[SliceHeader]
 
 
-def source_series(source_dicom: Optional[Path]) -> Optional[SourceSeries]:
+def source_series(source_dicom: Optional[Path], echo: Optional[str] = None) -> Optional[SourceSeries]:
     """The series of ``source_dicom`` (its folder, or one file of it: the other files of that folder with the
-    same Series Instance UID join it); None when there is no source."""
+    same Series Instance UID join it), only its images of ``echo`` when one was chosen; None when there is
+    no source."""
     if source_dicom is None:
         return None
     source_dicom = Path(source_dicom)
@@ -135,4 +136,8 @@ def source_series(source_dicom: Optional[Path]) -> Optional[SourceSeries]:
             raise GANTranslateError(f"{source_dicom} is not a DICOM image; give a file of the source series or its folder")
         members = series_files(source_dicom.parent).get(str(dataset.get("SeriesInstanceUID", ""))) or [(source_dicom, dataset)]
     slices = [s for path, dataset in members for s in slices_of(path, dataset)]
+    if echo is not None:  # the images translated: a synthetic slice does not come from the other echoes
+        from .dicom_series_check import choose_echo
+
+        slices = choose_echo(slices, echo)
     return SourceSeries(members[0][1], slices)

@@ -46,7 +46,7 @@ def choose_echo(slices: list[SliceHeader], echo: Optional[str]) -> list[SliceHea
     """The slices of one echo: all when the series has one; those of ``echo`` when asked; otherwise refused."""
     echoes = sorted({s.echo for s in slices}, key=_number_first)
     if echo is not None:
-        chosen = [s for s in slices if s.echo == str(echo)]
+        chosen = [s for s in slices if _same_echo(s.echo, str(echo))]
         if not chosen:
             raise GANTranslateError(f"the series has no echo {echo}; its echoes are {', '.join(echoes) or 'not numbered'}")
         return chosen
@@ -54,6 +54,11 @@ def choose_echo(slices: list[SliceHeader], echo: Optional[str]) -> list[SliceHea
         raise GANTranslateError(f"the series holds {len(echoes)} echoes ({', '.join(echoes)}) that would be interleaved "
                                 f"into one volume; choose one with --echo (e.g. --echo {echoes[0]})")
     return slices
+
+
+def _same_echo(stated: str, asked: str) -> bool:
+    """``--echo 20`` chooses an echo stated as 20, 20.0 or 20.00 (an Effective Echo Time is a float)."""
+    return stated == asked or (_number_first(stated)[0] == _number_first(asked)[0] != float("inf"))
 
 
 def _number_first(text: str) -> tuple[float, str]:

@@ -35,11 +35,21 @@ def read_volume(path: str | os.PathLike, *, echo: Optional[str] = None, notes: O
         check_nifti(path)  # ITK would zero-fill a truncated file and zero NaN voxels without a word
     elif path.is_file():
         check_header_and_data(path)  # a data file outside the header's folder; a short or NaN .hdr/.img pair
-    if echo is not None and not path.is_dir():
-        raise GANTranslateError(f"--echo chooses an echo of a DICOM series folder; {path} is a file")
+    notes = notes if notes is not None else []
+    multi_frame = _multi_frame_header(path) if path.is_file() else None
+    if echo is not None and not path.is_dir() and multi_frame is None:
+        raise GANTranslateError(f"--echo chooses an echo of a DICOM series folder or multi-frame file; {path} is neither")
     try:
-        image = read_dicom_folder(path, echo, notes if notes is not None else []) if path.is_dir() \
-            else sitk.ReadImage(str(path))
+        if path.is_dir():
+            image = read_dicom_folder(path, echo, notes)
+        elif multi_frame is not None:
+            from .dicom_multi_frame import read_multi_frame
+            from .dicom_series_check import check_pixel_bytes
+
+            check_pixel_bytes(path, multi_frame)
+            image = read_multi_frame(path, multi_frame, echo, notes)
+        else:
+            image = sitk.ReadImage(str(path))
     except RuntimeError as error:
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown reason"
         raise GANTranslateError(
@@ -48,14 +58,28 @@ def read_volume(path: str | os.PathLike, *, echo: Optional[str] = None, notes: O
     return _checked(image, path)
 
 
+def _multi_frame_header(path: Path):
+    """The header of a multi-frame DICOM file, or None (another format, or a single-frame image)."""
+    if is_nifti(path) or full_suffix(path) in (".nrrd", ".nhdr", ".mha", ".mhd"):
+        return None
+    from .dicom_headers import read_header
+
+    dataset = read_header(path)
+    return dataset if dataset is not None and int(dataset.get("NumberOfFrames") or 1) > 1 else None
+
+
 def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> sitk.Image:
     """The folder's one DICOM series on the grid its headers state (checked first), or an error."""
     from .dicom_headers import series_files, slices_of
+    from .dicom_multi_frame import place_on_grid, read_multi_frame
     from .dicom_series_check import check_pixel_bytes, check_series, choose_echo
 
     series = series_files(folder)
     if not series:
-        raise GANTranslateError(f"no DICOM series in folder {folder}; give a folder of one DICOM series or an image file")
+        batch = any(p.is_dir() for p in folder.iterdir())  # a folder of series folders: a batch, given as a glob
+        raise GANTranslateError(f"no DICOM series in folder {folder}; give a folder of one DICOM series or an image file"
+                                + (f" (for a batch of its series folders: -i '{folder / '*'}' in quotes, or a .csv)"
+                                   if batch else ""))
     if len(series) > 1:
         raise GANTranslateError(
             f"folder {folder} holds {len(series)} DICOM series; put the series to translate in a folder of its own"
@@ -67,9 +91,7 @@ def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> si
         if len(members) > 1:
             raise GANTranslateError(f"folder {folder} holds {len(members)} files of a multi-frame series; "
                                     "give one multi-frame file (its path) at a time")
-        if echo is not None:
-            raise GANTranslateError("--echo chooses an echo of a series of single-frame files; this is a multi-frame file")
-        return sitk.ReadImage(str(members[0][0]))  # exactly as the file given by its path
+        return read_multi_frame(members[0][0], members[0][1], echo, notes)  # as the file given by its path
     slices = choose_echo([s for path, dataset in members for s in slices_of(path, dataset)], echo)
     grid = check_series(slices, f"the DICOM series in {folder}")
     reader = sitk.ImageSeriesReader()
@@ -80,17 +102,7 @@ def read_dicom_folder(folder: Path, echo: Optional[str], notes: list[str]) -> si
         image = reader.Execute()
     finally:
         sitk.ProcessObject.SetGlobalWarningDisplay(warn)
-    image.SetOrigin(tuple(float(v) for v in grid.origin))
-    image.SetDirection(tuple(float(v) for v in grid.direction.flatten()))
-    image.SetSpacing(grid.spacing)
-    if grid.tilted:
-        from .dicom_tilt import resample_tilted
-
-        image = resample_tilted(image, grid.shear)
-        shift = float(np.linalg.norm(grid.shear))
-        notes.append(f"the DICOM series is gantry-tilted (each slice shifted {shift:.3g} mm in-plane, "
-                     f"{shift * (len(grid.slices) - 1):.3g} mm over the series): resampled onto an orthogonal grid "
-                     "at the acquired positions (the grid is widened to hold every slice)")
+    image = place_on_grid(image, grid, notes)
     return image
 
 
@@ -171,14 +183,26 @@ def check_replaceable(path: Path, replace: bool) -> None:
 
 def written_by_gantranslate(path: Path) -> bool:
     """Whether a volume file's header carries GANTranslate's SYNTHETIC note (translation.mark_synthetic)."""
+    return synthetic_note_of(path) is not None
+
+
+def synthetic_note_of(path: Path) -> Optional[str]:
+    """The SYNTHETIC note in a volume file's header (which model made it, from what), or None."""
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
         reader.ReadImageInformation()
     except RuntimeError:
-        return False
-    return any(reader.HasMetaDataKey(key) and reader.GetMetaData(key).startswith("SYNTHETIC ")
-               for key in ("GANTranslate_synthetic", "ITK_FileNotes", "descrip"))
+        return None
+    for key in ("GANTranslate_synthetic", "ITK_FileNotes", "descrip"):
+        if reader.HasMetaDataKey(key) and reader.GetMetaData(key).startswith("SYNTHETIC "):
+            return reader.GetMetaData(key).strip()
+    return None
+
+
+def same_note(found: str, expected: str) -> bool:
+    """Whether a header's note is ``expected`` (NIfTI keeps 79 characters of it)."""
+    return found == expected or (len(found) >= 79 and expected.startswith(found))
 
 
 def same_file(a: Path, b: Path) -> bool:
