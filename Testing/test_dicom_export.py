@@ -267,11 +267,14 @@ def test_a_single_dicom_file_input_joins_its_patient_without_patient_options(tmp
     assert written[0].SourceImageSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID
 
 
-def test_two_exports_in_one_second_get_distinct_series_numbers() -> None:
+def test_two_exports_in_one_second_get_distinct_series_numbers(monkeypatch) -> None:
     """A planner tells series apart by number: the same second must not give two series the same one."""
     import datetime
 
+    from GANTranslateLib import dicom_export
     from GANTranslateLib.dicom_export import next_series_number
+
+    monkeypatch.setattr(dicom_export, "_last_series_number", {True: 0, False: 0})  # as in a new process
 
     now = datetime.datetime(2026, 12, 4, 13, 5, 9)
     first, second, mr = next_series_number(now, True), next_series_number(now, True), next_series_number(now, False)

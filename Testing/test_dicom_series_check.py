@@ -225,7 +225,8 @@ def test_a_folder_of_series_folders_is_a_batch_of_them(tmp_path: Path, capsys) -
     assert main(["predict", "-m", str(package.path), "-i", str(tmp_path / "patients"), "-o", str(tmp_path / "o.nii.gz"),
                  "--progress", "none"]) == 1
     assert f"-i '{tmp_path / 'patients' / '*'}' in quotes" in capsys.readouterr().err
-    expected = ["p1_synthetic-T2.nii.gz", "p2_synthetic-T2.nii.gz", "summary.csv"]
+    expected = ["p1_synthetic-T2.json", "p1_synthetic-T2.nii.gz", "p2_synthetic-T2.json", "p2_synthetic-T2.nii.gz",
+                "summary.csv"]  # each volume with its whole synthetic note in a sidecar
     listing = f"{tmp_path / 'patients' / '*'}"
     assert main(["predict", "-m", str(package.path), "-i", listing, "-o", str(tmp_path / "out"), "--progress", "none"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == expected
