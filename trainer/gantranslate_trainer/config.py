@@ -26,7 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "root": None,  # dataset folder with dataset.json (relative paths: to the config file)
         # outer: train on dataset.json's training subjects; inner: hold its inner_validation subjects out of
-        # them (for choosing settings without touching the held-out test patients)
+        # them (for choosing settings without touching the held-out test patients); loso:<source>: train on
+        # every subject of the other sources, hold that source out (source_split.py); all: train on every subject
         "split": "outer",
         # take a domain a subject lacks from its synthetic file (gantranslate augment) instead; the card
         # then names the subjects and models that made them
@@ -236,8 +237,9 @@ def check(config: dict) -> None:
     if data["root"] is None:
         fail("data.root is required: the dataset folder with dataset.json")
     MODEL_CLASSES[config["model"]].check(config, fail)
-    if data["split"] not in ("outer", "inner"):
-        fail(f"data.split must be outer or inner, not {data['split']!r}")
+    if not (data["split"] in ("outer", "inner", "all") or (isinstance(data["split"], str) and data["split"].startswith("loso:")
+                                                          and len(data["split"]) > 5)):
+        fail(f"data.split must be outer, inner, all or loso:<source>, not {data['split']!r}")
     if data["dims"] not in (2, 3):
         fail(f"data.dims must be 2 or 3, not {data['dims']}")
     if len(data["crop"]) != data["dims"]:

@@ -133,10 +133,10 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool) ->
     """Read the dataset, keep the subjects the model can use, normalise them as inference will, and plan the
     samples; the resolved config is saved in the run folder."""
     data = config["data"]
-    dataset = read_dataset(data["root"], config["validation"]["subjects"], inner=data["split"] == "inner",
+    dataset = read_dataset(data["root"], config["validation"]["subjects"], split=data["split"],
                            use_synthetic=data["use_synthetic"])
     if data["use_synthetic"]:  # synthetic data is for training only: validation and test stay acquired
-        acquired = read_dataset(data["root"], config["validation"]["subjects"], inner=data["split"] == "inner")
+        acquired = read_dataset(data["root"], config["validation"]["subjects"], split=data["split"])
         dataset = replace(dataset, validation=acquired.validation, test=acquired.test)
     if config["model"] == "unified" and not config["data"]["domains"]:
         config["data"]["domains"] = dataset.domains
