@@ -34,3 +34,24 @@ def test_loso_choice_trains_per_source_and_reports_each_left_out_patient(tmp_pat
     assert sum("(source)" in line and "own_lut_psnr mean" in line for line in lines) == 2
     for source in ("site-a", "site-b"):
         assert (tmp_path / "runs" / "choose_loso" / "tiny" / "nearest" / source / "package" / "model.json").is_file()
+
+
+def test_export_records_the_loso_scores_and_the_checkerboard_measure_in_the_card(tmp_path: Path) -> None:
+    from trainer_helpers import tiny_config
+    from GANTranslateLib.evaluation import evaluate
+    from GANTranslateLib.model_package import load_package
+    from gantranslate_trainer.cli import export_run
+    from gantranslate_trainer.training import train
+
+    root = dataset_with_sources(tmp_path)
+    run = tmp_path / "run"
+    train(tiny_config("pix2pix", f"data.root={root}", "data.split=loso:site-b", steps=2), run, quiet=True)
+    first = export_run(run, tmp_path / "first")
+    _, summary = evaluate(root, "T1", "T2", tmp_path / "eval", package=first, split="loso:site-b")
+    assert summary["split"] == "loso:site-b" and list(summary["scale_free"]["per_subject"]) == ["TCGA-FG-6692-superior"]
+    card = export_run(run, tmp_path / "package", loso_evaluations=[tmp_path / "eval" / "summary.json"]).card.data
+    loso = card["metrics"]["leave_one_source_out"]["T1->T2 loso:site-b"]
+    assert loso["per_subject"]["TCGA-FG-6692-superior"]["sf_own_lut_psnr"] > 0
+    assert set(card["metrics"]["checkerboard"]["loso:site-b"]) >= {"nyquist_energy_share_synthetic_mean",
+                                                                   "nyquist_energy_share_real_range", "within_real_range"}
+    assert load_package(tmp_path / "package").card.data["metrics"] == card["metrics"]
