@@ -45,6 +45,16 @@ def test_a_left_out_source_is_the_test_set_and_every_other_subject_trains(tmp_pa
     assert sorted(names(everyone.training)) == sorted(SOURCES) and everyone.test == []
 
 
+def test_source_split_only_subjects_train_under_loso_and_all_but_not_in_the_outer_split(tmp_path: Path) -> None:
+    root = dataset_with_sources(tmp_path)
+    info = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
+    info.update(training=["TCGA-FG-6692-inferior"], source_split_only=["TCGA-FG-6692-superior"])
+    (root / "dataset.json").write_text(json.dumps(info), encoding="utf-8")
+    assert "TCGA-FG-6692-superior" not in names(read_dataset(root).subjects())
+    assert names(read_dataset(root, split="loso:site-a").training) == ["TCGA-FG-6692-superior"]
+    assert "TCGA-FG-6692-superior" in names(read_dataset(root, split="all").training)
+
+
 def test_an_unknown_source_or_a_subject_without_one_is_one_clear_line(tmp_path: Path) -> None:
     root = dataset_with_sources(tmp_path)
     with pytest.raises(GANTranslateError, match="no subject of source 'site-c'.*site-a, site-b"):
@@ -81,6 +91,8 @@ def test_the_multisubject_manifest_names_a_source_for_every_subject_and_four_sou
     info = prepare_multisubject.manifest(prepare_multisubject.SESSIONS, {})
     assert set(info["sources"]) == {"tcga-brats", "ljubljana-3d-ms", "ljubljana-long-raw", "mni-templates"}
     assert all(entry["source"] in info["sources"] for entry in info["subjects"].values())
+    # the templates are for the source splits only: the outer split's training list is the patients' as before
+    assert info["source_split_only"] == ["mni-icbm152"] and "mni-icbm152" not in info["training"] + info["test"]
     # one patient's sessions never straddle two sources
     by_patient = {}
     for entry in info["subjects"].values():

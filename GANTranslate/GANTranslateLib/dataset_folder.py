@@ -119,7 +119,7 @@ def check_manifest(info: object, manifest: Path) -> None:
     for key in ("domains", "training"):
         if key not in info:
             raise GANTranslateError(f"{manifest} has no '{key}' list")
-    for key in ("domains", "training", "validation", "test", "inner_validation"):
+    for key in ("domains", "training", "validation", "test", "inner_validation", "source_split_only"):
         names = info.get(key, [])
         if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
             raise GANTranslateError(f"{manifest}: '{key}' must be a list of names (strings), not {json.dumps(names)[:60]}")

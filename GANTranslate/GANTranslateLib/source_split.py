@@ -4,7 +4,8 @@ world) and train on the others, so that a setting which only helps on data like 
 dataset.json names each subject's source: ``"subjects": {"NAME": {"source": "tcga-brats", ...}}``
 (trainer/datasets/prepare_multisubject.py writes it). Split "loso:<source>": training = every listed subject
 of the other sources (dataset.json's "test" patients included: the held-out patients of a source are only
-held out from it), test = that source's subjects. Split "all": every listed subject trains, as a shipped
+held out from it, and "source_split_only" subjects, which the outer and inner splits ignore), test = that
+source's subjects. Split "all": every listed subject trains, as a shipped
 model does once its settings are chosen.
 """
 from __future__ import annotations
@@ -17,9 +18,10 @@ LOSO_PREFIX = "loso:"
 
 
 def listed_subjects(info: dict) -> list[str]:
-    """Every subject dataset.json lists, once, in the order training, validation, test."""
+    """Every subject dataset.json lists, once, in the order training, validation, test, source_split_only
+    (subjects such as population templates that only the source splits use)."""
     names: list[str] = []
-    for key in ("training", "validation", "test"):
+    for key in ("training", "validation", "test", "source_split_only"):
         names += [n for n in info.get(key, []) if n not in names]
     return names
 

@@ -37,6 +37,7 @@ SOURCES = {
     "ljubljana-long-raw": "Ljubljana longitudinal MS, raw clinical 2D scans with the skull",
     "mni-templates": "MNI ICBM152 population-average templates (2 mm, skull on)",
 }
+SOURCE_SPLIT_ONLY = ("mni-templates",)  # not patients: only in leave-one-source-out and "all" training
 MARGIN = 2  # voxels kept around the mask's bounding box
 
 TCGA_LICENCE = "TCIA CC BY 3.0: cite TCGA-LGG (doi:10.7937/K9/TCIA.2016.L4LTD3TK) and Clark et al. 2013"
@@ -186,7 +187,8 @@ def write_session(out: Path, session: Session, images: dict[str, sitk.Image], ma
 
 def manifest(sessions: list[Session], alignment: dict[str, dict]) -> dict:
     held_out = [s.name for s in sessions if s.patient in HELD_OUT_PATIENTS]
-    training = [s.name for s in sessions if s.patient not in HELD_OUT_PATIENTS]
+    extra = [s.name for s in sessions if s.source in SOURCE_SPLIT_ONLY]
+    training = [s.name for s in sessions if s.patient not in HELD_OUT_PATIENTS and s.name not in extra]
     return {
         "name": "GANTranslate multi-subject MR (TCGA-LGG and Ljubljana MS, two sites, several protocols)",
         "description": "Whole patients held out ('test'); the model is chosen on 'inner_validation', a part of 'training'. "
@@ -198,6 +200,8 @@ def manifest(sessions: list[Session], alignment: dict[str, dict]) -> dict:
         "validation": [],
         "test": held_out,
         "inner_validation": [s.name for s in sessions if s.patient in INNER_VALIDATION_PATIENTS],
+        # read by the source splits only (loso:<source>, all): the outer and inner splits stay as they were
+        "source_split_only": extra,
         "sources": {k: v for k, v in SOURCES.items() if any(s.source == k for s in sessions)},
         "subjects": {s.name: {"patient": s.patient, "site": s.site, "source": s.source, "skull_stripped": s.skull_stripped,
                               "domains": list(s.files), "alignment": alignment.get(s.name, {})} for s in sessions},
