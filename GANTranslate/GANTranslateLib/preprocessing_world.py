@@ -5,8 +5,9 @@ both worlds in the card's input profile and the input guard names a mismatch eit
 The test: a skull-stripped scan is surrounded by one constant value (the stripping's fill, usually 0); a
 scan with the skull by air noise. So in a shell 2-5 mm outside the head or brain (Otsu's foreground, holes
 filled), the share of voxels holding the shell's most common exact value is high for a stripped scan
-(0.4-1.0 on the project's data) and low for a raw one (below 0.25, zero-padding of an oblique field of view
-included).
+(0.40-1.0 on the project's whole-head and whole-brain scans) and low for a raw one (at most 0.23, the
+zero-padding of an oblique field of view included). A crop through the brain has little such shell and
+can score low: a known limit.
 """
 from __future__ import annotations
 
