@@ -78,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
         "image_every": 200,
         "amp": True,  # mixed precision, on GPU only
         "threads": None,
+        # a time budget (minutes of training, from this start or resume): past it the run checkpoints and stops
+        # cleanly at the step it reached, resumable, so one call of a time-limited machine ends with a run to export
+        "max_minutes": None,
     },
     "validation": {
         "subjects": None,  # names; default: dataset.json's 'validation' list
@@ -262,6 +265,8 @@ def check(config: dict) -> None:
     for key in ("steps", "batch_size", "checkpoint_every", "validate_every", "log_every", "image_every"):
         if not isinstance(train[key], int) or train[key] < 1:
             fail(f"train.{key} must be a positive integer, not {train[key]!r}")
+    if train["max_minutes"] is not None and (not _is_number(train["max_minutes"]) or train["max_minutes"] <= 0):
+        fail(f"train.max_minutes is a time budget in minutes (a positive number) or null, not {train['max_minutes']!r}")
     if not 0 <= train["decay_start"] <= train["steps"]:
         fail("train.decay_start must lie between 0 and train.steps")
     for key, low, high in (("lr", 0, 1), ("beta1", 0, 1)):
@@ -320,7 +325,7 @@ def fingerprint(config: dict) -> str:
     make older runs look like different experiments.
     """
     relevant = _non_default(config, defaults_for(config["model"]))
-    for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads"):
+    for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads", "max_minutes"):
         relevant.get("train", {}).pop(key, None)
     relevant.pop("export", None)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
