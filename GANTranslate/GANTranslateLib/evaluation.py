@@ -20,6 +20,7 @@ from .model_package import ModelPackage
 from .montage import write_montage
 from .progress import ProgressCallback, no_progress
 from .scale_free_summary import scale_free_section, section_lines
+from .ct_tissues import tissue_errors
 from .orientation import orientation_code, slice_numpy_axis
 from .translation import InferenceOptions, translate_image
 
@@ -79,6 +80,7 @@ def score(synthetic: np.ndarray, real: np.ndarray, mask: np.ndarray, target: str
     scores = metrics.image_metrics(synthetic, real, mask, slice_axis=axial_axis)
     if is_ct_domain(target):
         scores.update(metrics.ct_metrics(synthetic, real, mask))
+        scores.update(tissue_errors(synthetic, real, mask))  # per tissue of the real CT (ct_tissues.py)
     return scores
 
 
