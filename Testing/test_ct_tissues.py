@@ -40,6 +40,7 @@ def test_evaluate_reports_tissue_errors_for_a_ct_target(tmp_path: Path) -> None:
     synthetic[:, :4] += 50.0
     (tmp_path / "syn").mkdir()
     sitk.WriteImage(sitk.GetImageFromArray(synthetic.astype(np.float32)), str(tmp_path / "syn" / "s.nii.gz"))
-    results, _ = evaluate(root, "T2", "CT", tmp_path / "eval", synthetic_dir=tmp_path / "syn")
+    results, summary = evaluate(root, "T2", "CT", tmp_path / "eval", synthetic_dir=tmp_path / "syn")
+    assert "scale_free" not in summary and "nyquist_energy_share_synthetic_mean" in summary["checkerboard"]
     assert results[0].scores["mae_hu_fat"] == 50.0 and results[0].scores["me_hu_fat"] == 50.0
     assert results[0].scores["mae_hu_bone"] == 0.0

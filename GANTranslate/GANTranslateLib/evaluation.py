@@ -19,7 +19,7 @@ from .model_card import RESTORATION_TASKS, is_ct_domain
 from .model_package import ModelPackage
 from .montage import write_montage
 from .progress import ProgressCallback, no_progress
-from .scale_free_summary import scale_free_section, section_lines
+from .scale_free_summary import checkerboard_line, checkerboard_summary, scale_free_section, section_lines
 from .ct_tissues import tissue_errors
 from .orientation import orientation_code, slice_numpy_axis
 from .translation import InferenceOptions, translate_image
@@ -129,9 +129,12 @@ def evaluate(
     summary = summarise(results, source, target, package, lut is not None)
     if split:
         summary["split"] = split
-    section = scale_free_section({r.subject: r.scores for r in results if r.scores})
+    scored = {r.subject: r.scores for r in results if r.scores}
+    section, texture = scale_free_section(scored), checkerboard_summary(scored)
     if section:
         summary["scale_free"] = section
+    if texture:
+        summary["checkerboard"] = texture
     write_reports(results, summary, output_dir)
     return results, summary
 
@@ -294,7 +297,11 @@ def summary_table(summary: dict) -> str:
     lines = [f"{summary['source']} → {summary['target']}" + (f" with {summary['model']}" if summary["model"] else "")
              + (f", split {summary['split']}" if summary.get("split") else ""), ""]
     if summary.get("scale_free"):
-        lines += section_lines(summary["scale_free"]) + ["Fixed-scale scores (each volume over its 99.5th percentile):", ""]
+        lines += section_lines(summary["scale_free"])
+    if summary.get("checkerboard"):
+        lines += [checkerboard_line(summary["checkerboard"]), ""]
+    if summary.get("scale_free"):
+        lines += ["Fixed-scale scores (each volume over its 99.5th percentile):", ""]
     lines += ["| metric | model (mean ± sd) |" + "".join(f" {t} (mean ± sd) |" for _, t in columns),
               "|---|---|" + "---|" * len(columns)]
     cell = lambda v: f"{v['mean']:.4g} ± {v['sd']:.2g}" if v else "–"  # noqa: E731

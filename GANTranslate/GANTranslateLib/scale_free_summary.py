@@ -36,16 +36,16 @@ def scale_free_section(per_subject_scores: dict[str, dict[str, float]]) -> dict 
     keys = [k for k in ("sf_psnr", "sf_ssim", "sf_nmae", "sf_lut_psnr", "sf_lut_ssim", "sf_own_lut_psnr", "sf_own_lut_ssim",
                         "nyquist_share", "real_nyquist_share")]
     section["per_subject"] = {name: {k: round(s[k], 4) for k in keys if k in s} for name, s in rows.items()}
-    synthetic = [s["nyquist_share"] for s in rows.values() if "nyquist_share" in s]
-    real = [s["real_nyquist_share"] for s in rows.values() if "real_nyquist_share" in s]
-    if synthetic and real:
-        section["checkerboard"] = checkerboard_summary(synthetic, real)
     return section
 
 
-def checkerboard_summary(synthetic: list[float], real: list[float]) -> dict:
+def checkerboard_summary(per_subject_scores: dict[str, dict[str, float]]) -> dict | None:
     """The synthetic images' mean share of spectral energy at Nyquist, the real images' range, and whether
-    every synthetic image lies within (at most at the top of) the real range."""
+    every synthetic image lies within (at most at the top of) the real range; None without the measure."""
+    synthetic = [s["nyquist_share"] for s in per_subject_scores.values() if "nyquist_share" in s]
+    real = [s["real_nyquist_share"] for s in per_subject_scores.values() if "real_nyquist_share" in s]
+    if not synthetic or not real:
+        return None
     finite_real = [v for v in real if math.isfinite(v)]
     top = max(finite_real) if finite_real else float("nan")
     return {"nyquist_energy_share_synthetic_mean": float(np.nanmean(synthetic)),
@@ -74,10 +74,11 @@ def section_lines(section: dict) -> list[str]:
         get = lambda k: cell(s.get(k))  # noqa: E731
         lines.append(f"| {name} | {get('sf_psnr')} | {get('sf_ssim')} | {get('sf_lut_psnr')} | {get('sf_lut_ssim')} | "
                      f"{get('sf_own_lut_psnr')} | {get('sf_own_lut_ssim')} | {get('nyquist_share')} ({get('real_nyquist_share')}) |")
-    if "checkerboard" in section:
-        c = section["checkerboard"]
-        low, high = c["nyquist_energy_share_real_range"]
-        lines += ["", f"Checkerboard: share of in-plane spectral energy at Nyquist, synthetic mean "
-                      f"{c['nyquist_energy_share_synthetic_mean']:.4g} (max {c['nyquist_energy_share_synthetic_max']:.4g}), "
-                      f"real images {low:.4g} to {high:.4g}: {'within' if c['within_real_range'] else 'ABOVE'} the real range"]
     return lines + [""]
+
+
+def checkerboard_line(c: dict) -> str:
+    low, high = c["nyquist_energy_share_real_range"]
+    return (f"Checkerboard: share of in-plane spectral energy at Nyquist, synthetic mean "
+            f"{c['nyquist_energy_share_synthetic_mean']:.4g} (max {c['nyquist_energy_share_synthetic_max']:.4g}), "
+            f"real images {low:.4g} to {high:.4g}: {'within' if c['within_real_range'] else 'ABOVE'} the real range")

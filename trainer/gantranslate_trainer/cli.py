@@ -162,17 +162,16 @@ def scale_free_card_metrics(evaluation: Path | None, loso: list[Path]) -> dict:
     found: dict = {}
     for path in ([evaluation] if evaluation is not None else []) + loso:
         summary = json.loads(Path(path).read_text(encoding="utf-8"))
-        section = summary.get("scale_free")
-        if section is None:
-            continue
         split = summary.get("split")
         if path in loso:
             if not split:
                 raise GANTranslateError(f"{path} is not a leave-one-source-out evaluation (no split); run "
                                         "gantranslate evaluate --split loso:SOURCE")
-            found.setdefault("leave_one_source_out", {})[f"{summary['source']}->{summary['target']} {split}"] = section
-        if "checkerboard" in section:
-            found.setdefault("checkerboard", {})[split or "held_out"] = section["checkerboard"]
+            if summary.get("scale_free"):
+                found.setdefault("leave_one_source_out", {})[f"{summary['source']}->{summary['target']} {split}"] = \
+                    summary["scale_free"]
+        if summary.get("checkerboard"):
+            found.setdefault("checkerboard", {})[split or "held_out"] = summary["checkerboard"]
     return found
 
 
