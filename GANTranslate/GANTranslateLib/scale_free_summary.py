@@ -68,7 +68,7 @@ def section_lines(section: dict) -> list[str]:
         unit = " dB" if metric == "psnr" else ""
         lines.append(f"Margin over the {RIVAL_TITLES[rival]} in {metric.upper()}: mean {margin['mean']:+.3f}{unit}, "
                      f"worst patient {margin['worst']:+.3f}{unit} (better on {margin['patients_won']} of {margin['of']})")
-    lines += ["", "| subject | PSNR | SSIM | LUT PSNR | LUT SSIM | own-LUT PSNR | own-LUT SSIM | Nyquist share (real) |",
+    lines += ["", "| subject | PSNR | SSIM | LUT PSNR | LUT SSIM | own-LUT PSNR | own-LUT SSIM | Nyquist share: synthetic (real) |",
               "|---|---|---|---|---|---|---|---|"]
     for name, s in section["per_subject"].items():
         get = lambda k: cell(s.get(k))  # noqa: E731
