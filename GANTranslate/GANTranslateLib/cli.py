@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--inner", action="store_true",
                     help="score the inner-validation subjects, the baseline fitted on the other training subjects "
                          "(for choosing settings without the held-out patients)")
+    ev.add_argument("--split", metavar="loso:SOURCE",
+                    help="leave-one-source-out: score the subjects of SOURCE (dataset.json's subjects.*.source), the "
+                         "baselines learned on every other source's subjects (overrides --inner)")
     ev.add_argument("--no-baseline", action="store_true", help="skip the look-up-table baseline")
     ev.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv, summary.json/.md, montages")
     ev.add_argument("--device", default="auto")
@@ -204,6 +207,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.dataset, args.source, args.target, args.output, package=package, synthetic_dir=args.synthetic,
         subjects=args.subjects, baseline=not args.no_baseline,
         options=InferenceOptions(device=args.device, batch_size=args.batch_size), inner=args.inner,
+        split=args.split,
     )
     for r in results:
         if r.status != "ok" or r.notes:

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import GANTranslateError
 from .image_io import find_volume
+from .source_split import read_source_split
 
 @dataclass(frozen=True)
 class Subject:
@@ -56,22 +57,22 @@ def synthetic_path(folder: Path, domain: str) -> Path:
 
 
 def read_dataset(root: str | Path, validation_names: list[str] | None = None, inner: bool = False,
-                 use_synthetic: bool = False) -> DatasetFolder:
+                 use_synthetic: bool = False, split: str | None = None) -> DatasetFolder:
     """``inner``: the split for choosing a model without touching the held-out patients: dataset.json's
     "inner_validation" subjects become the validation set, the rest of "training" the training set, and
     "test" is left out. ``use_synthetic``: a domain a subject lacks may come from its synthetic file
-    (``T2.synthetic.nii.gz``); off by default, so that nothing synthetic passes for acquired data."""
+    (``T2.synthetic.nii.gz``); off by default, so that nothing synthetic passes for acquired data.
+    ``split`` (overrides ``inner``): "outer", "inner", "loso:<source>" (source_split.py: every subject of the
+    other sources trains, that source's are the test set) or "all" (every listed subject trains)."""
+    split = split or ("inner" if inner else "outer")
+    if split.startswith("loso:") or split == "all":
+        return read_source_split(root, split, validation_names, use_synthetic)
+    if split not in ("outer", "inner"):
+        raise GANTranslateError(f"unknown split {split!r}: use outer, inner, all or loso:<source>")
+    inner = split == "inner"
     root = Path(root)
     manifest = root / "dataset.json"
-    if not manifest.is_file():
-        raise GANTranslateError(f"{root} has no dataset.json; see the README's 'Dataset folder' section")
-    try:
-        info = json.loads(manifest.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise GANTranslateError(f"{manifest} is not valid JSON ({error})") from None
-    check_manifest(info, manifest)
-    info = {**info, **{key: [subject_name(n, manifest) for n in info[key]]
-                       for key in ("training", "validation", "test", "inner_validation") if key in info}}
+    info = read_manifest(root)
     if validation_names is not None:
         validation_names = [subject_name(n, manifest) for n in validation_names]
     domains = list(info["domains"])
@@ -85,15 +86,7 @@ def read_dataset(root: str | Path, validation_names: list[str] | None = None, in
         if overlap:
             raise GANTranslateError(f"{manifest}: subject(s) {sorted(overlap)} are in both training and {other}")
 
-    def subject(name: str) -> Subject:
-        folder = root / name
-        if not folder.is_dir():
-            raise GANTranslateError(f"subject folder {folder} listed in dataset.json does not exist")
-        files = {d: f for d in domains if (f := find_file(folder, d, use_synthetic)) is not None}
-        if not files:
-            raise GANTranslateError(f"subject {name} has no file for any domain {domains} (expected e.g. {folder / domains[0]}.nii.gz)")
-        return Subject(name, files, find_file(folder, "mask"))
-
+    subject = lambda name: read_subject(root, name, domains, use_synthetic)  # noqa: E731
     training = [subject(n) for n in info["training"] if n not in validation and n not in test]
     return DatasetFolder(root, info.get("name", root.name), domains, training, [subject(n) for n in validation],
                          info.get("description", ""), [subject(n) for n in test])
@@ -113,6 +106,30 @@ def subject_name(name: str, manifest: Path) -> str:
     return "/".join(parts)
 
 
+def read_manifest(root: Path) -> dict:
+    """dataset.json, checked, with every subject named one way (subject_name)."""
+    manifest = root / "dataset.json"
+    if not manifest.is_file():
+        raise GANTranslateError(f"{root} has no dataset.json; see the README's 'Dataset folder' section")
+    try:
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise GANTranslateError(f"{manifest} is not valid JSON ({error})") from None
+    check_manifest(info, manifest)
+    return {**info, **{key: [subject_name(n, manifest) for n in info[key]]
+                       for key in ("training", "validation", "test", "inner_validation") if key in info}}
+
+
+def read_subject(root: Path, name: str, domains: list[str], use_synthetic: bool) -> Subject:
+    folder = root / name
+    if not folder.is_dir():
+        raise GANTranslateError(f"subject folder {folder} listed in dataset.json does not exist")
+    files = {d: f for d in domains if (f := find_file(folder, d, use_synthetic)) is not None}
+    if not files:
+        raise GANTranslateError(f"subject {name} has no file for any domain {domains} (expected e.g. {folder / domains[0]}.nii.gz)")
+    return Subject(name, files, find_file(folder, "mask"))
+
+
 def check_manifest(info: object, manifest: Path) -> None:
     """The manifest's lists have the types the README gives, or one line saying which does not."""
     if not isinstance(info, dict):
@@ -120,7 +137,7 @@ def check_manifest(info: object, manifest: Path) -> None:
     for key in ("domains", "training"):
         if key not in info:
             raise GANTranslateError(f"{manifest} has no '{key}' list")
-    for key in ("domains", "training", "validation", "test", "inner_validation"):
+    for key in ("domains", "training", "validation", "test", "inner_validation", "source_split_only"):
         names = info.get(key, [])
         if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
             raise GANTranslateError(f"{manifest}: '{key}' must be a list of names (strings), not {json.dumps(names)[:60]}")
@@ -147,3 +164,4 @@ def require_domains(dataset: DatasetFolder, domains: list[str], paired: bool) ->
             f"{dataset.root / example.name / missing[0]}.nii.gz); paired training needs subjects with both"
         )
     return complete
+

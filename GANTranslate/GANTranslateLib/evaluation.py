@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 import SimpleITK as sitk
 
-from . import lut_baseline, metrics
+from . import checkerboard, lut_baseline, metrics, scale_free_metrics
 from .dataset_folder import DatasetFolder, Subject, read_dataset
 from .errors import GANTranslateError
 from .image_io import find_volume, read_volume, write_volume_atomic
@@ -19,6 +19,8 @@ from .model_card import RESTORATION_TASKS, is_ct_domain
 from .model_package import ModelPackage
 from .montage import write_montage
 from .progress import ProgressCallback, no_progress
+from .scale_free_summary import checkerboard_line, checkerboard_summary, scale_free_section, section_lines
+from .ct_tissues import tissue_errors
 from .orientation import orientation_code, slice_numpy_axis
 from .translation import InferenceOptions, translate_image
 
@@ -26,6 +28,7 @@ from .translation import InferenceOptions, translate_image
 # What a model is compared with, slice by slice: the LUT baseline, and for restoration models the
 # degraded input and (denoising) non-local means
 RIVALS = {"baseline": "baseline", "input": "degraded input", "nlm": "non-local means"}
+SCALE_FREE_PREFIXES = ("sf_", "nyquist_", "real_nyquist_")  # the scale-free section's own keys (scale_free_summary.py)
 PER_SUBJECT = ("psnr", "ssim", "nmae", "baseline_psnr", "baseline_ssim", "input_psnr", "nlm_psnr", "mae_hu")
 
 
@@ -77,6 +80,7 @@ def score(synthetic: np.ndarray, real: np.ndarray, mask: np.ndarray, target: str
     scores = metrics.image_metrics(synthetic, real, mask, slice_axis=axial_axis)
     if is_ct_domain(target):
         scores.update(metrics.ct_metrics(synthetic, real, mask))
+        scores.update(tissue_errors(synthetic, real, mask))  # per tissue of the real CT (ct_tissues.py)
     return scores
 
 
@@ -104,22 +108,26 @@ def evaluate(
     options: InferenceOptions = InferenceOptions(),
     progress: ProgressCallback = no_progress,
     inner: bool = False,
+    split: Optional[str] = None,
 ) -> tuple[list[SubjectResult], dict]:
     """``inner``: score the inner-validation subjects, with the baseline fitted on the rest of the training
-    subjects (dataset_folder.read_dataset), as when choosing a model's settings."""
+    subjects (dataset_folder.read_dataset), as when choosing a model's settings. ``split`` (overrides
+    ``inner``): e.g. "loso:<source>": score that source's subjects, baselines learned on the other sources'."""
     if (package is None) == (synthetic_dir is None):
         raise GANTranslateError("give either a model (-m) or a folder of synthetic volumes (--synthetic)")
     check_report_folder(Path(output_dir))
-    dataset = read_dataset(dataset_root, inner=inner)
+    dataset = read_dataset(dataset_root, inner=inner, split=split)
     chosen = _choose(dataset, subjects)
     if not any(target in s.files for s in chosen):
         raise GANTranslateError(f"no subject chosen ({', '.join(s.name for s in chosen)}) has a {target} volume to score "
                                 f"against; check --target (the dataset's domains: {', '.join(dataset.domains)})")
     output_dir.mkdir(parents=True, exist_ok=True)
     lut = _fit_baseline(dataset, package, source, target) if baseline and package is not None else None
+    scale_free_lut = _fit_scale_free_lut(dataset, source, target) if baseline and not is_ct_domain(target) else None
     results = []
     for done, subject in enumerate(chosen):
-        results.append(_evaluate_subject(subject, source, target, output_dir, package, synthetic_dir, lut, options))
+        results.append(_evaluate_subject(subject, source, target, output_dir, package, synthetic_dir, lut, options,
+                                         scale_free_lut))
         progress("evaluation", done + 1, len(chosen))
     if not any(r.scores for r in results):
         raise GANTranslateError(f"no subject could be scored ({'; '.join(f'{r.subject}: {r.status}' for r in results)}); "
@@ -129,6 +137,14 @@ def evaluate(
     if trained_on:
         summary["warnings"] = [f"scored on training subject(s) {', '.join(trained_on)}: the model and the baseline "
                                "learned on them, so these scores are optimistic", *summary.get("warnings", [])]
+    if split:
+        summary["split"] = split
+    scored = {r.subject: r.scores for r in results if r.scores}
+    section, texture = scale_free_section(scored), checkerboard_summary(scored)
+    if section:
+        summary["scale_free"] = section
+    if texture:
+        summary["checkerboard"] = texture
     write_reports(results, summary, output_dir)
     return results, summary
 
@@ -162,8 +178,31 @@ def _fit_baseline(dataset: DatasetFolder, package: ModelPackage, source: str, ta
     return lut_baseline.fit_from_images(package.card, source, target, pairs)
 
 
+def _fit_scale_free_lut(dataset: DatasetFolder, source: str, target: str) -> Optional[np.ndarray]:
+    """The scale-free metric's training-subjects LUT (scale_free_metrics.learn_lut); None without training pairs."""
+    pairs = []
+    for s in dataset.training:
+        if not s.has(source, target):
+            continue
+        real = read_volume(s.files[target])
+        image, _ = on_grid(read_volume(s.files[source]), real)
+        pairs.append((sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(real), foreground(s, real, target)))
+    return scale_free_metrics.learn_lut(pairs) if pairs else None
+
+
+def _scale_free_scores(synthetic: np.ndarray, real: np.ndarray, source: Optional[np.ndarray], mask: np.ndarray,
+                       target: str, axial: int, table: Optional[np.ndarray]) -> dict[str, float]:
+    """The scale-free metric with its two LUT rivals (MR targets), and the checkerboard measure of the
+    synthetic and the real image."""
+    scores = {"nyquist_share": checkerboard.nyquist_energy_share(synthetic, mask, axial),
+              "real_nyquist_share": checkerboard.nyquist_energy_share(real, mask, axial)}
+    if not is_ct_domain(target):
+        scores.update(scale_free_metrics.score_with_rivals(synthetic, real, source, mask, table))
+    return scores
+
+
 def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Path, package, synthetic_dir,
-                      lut, options: InferenceOptions) -> SubjectResult:
+                      lut, options: InferenceOptions, scale_free_lut: Optional[np.ndarray] = None) -> SubjectResult:
     result = SubjectResult(subject.name)
     if target not in subject.files:
         result.status = f"missing target {target}"
@@ -196,6 +235,8 @@ def _evaluate_subject(subject: Subject, source: str, target: str, output_dir: Pa
     result.scores = score(synthetic, real, mask, target, axial)
     source_on_real = None if source_image is None else on_grid(source_image, real_image)[0]  # resampled once
     source_array = None if source_on_real is None else sitk.GetArrayFromImage(source_on_real).astype(np.float32)
+    result.scores.update(_scale_free_scores(synthetic_units, sitk.GetArrayFromImage(real_image).astype(np.float32),
+                                            source_array, mask, target, axial, scale_free_lut))
 
     def compare(rival: str, image: np.ndarray) -> None:
         """The rival's own scores (prefixed with its name) and the slices on which the model beats it."""
@@ -273,13 +314,20 @@ def summary_table(summary: dict) -> str:
     found = summary["metrics"]
     columns = [(p, t) for p, t in (("baseline_", "LUT baseline"), ("input_", "degraded input"), ("nlm_", "non-local means"))
                if any(k.startswith(p) for k in found)]
-    lines = [f"{summary['source']} → {summary['target']}" + (f" with {summary['model']}" if summary["model"] else ""), "",
-             "| metric | model (mean ± sd) |" + "".join(f" {t} (mean ± sd) |" for _, t in columns),
-             "|---|---|" + "---|" * len(columns)]
+    lines = [f"{summary['source']} → {summary['target']}" + (f" with {summary['model']}" if summary["model"] else "")
+             + (f", split {summary['split']}" if summary.get("split") else ""), ""]
+    if summary.get("scale_free"):
+        lines += section_lines(summary["scale_free"])
+    if summary.get("checkerboard"):
+        lines += [checkerboard_line(summary["checkerboard"]), ""]
+    if summary.get("scale_free"):
+        lines += ["Fixed-scale scores (each volume over its 99.5th percentile):", ""]
+    lines += ["| metric | model (mean ± sd) |" + "".join(f" {t} (mean ± sd) |" for _, t in columns),
+              "|---|---|" + "---|" * len(columns)]
     cell = lambda v: f"{v['mean']:.4g} ± {v['sd']:.2g}" if v else "–"  # noqa: E731
     leading = ("ssim", "psnr")  # SSIM first: PSNR alone flattered an untrained model
     for key, value in sorted(found.items(), key=lambda item: leading.index(item[0]) if item[0] in leading else 2):
-        if any(key.startswith(p) for p in ("baseline_", "input_", "nlm_")):
+        if any(key.startswith(p) for p in ("baseline_", "input_", "nlm_", *SCALE_FREE_PREFIXES)):
             continue
         lines.append(f"| {key} | {cell(value)} |" + "".join(f" {cell(found.get(p + key))} |" for p, _ in columns))
     if "psnr_margin_db" in summary:

@@ -15,6 +15,8 @@ compared, with numbers a user can weigh:
   foreground's edge over that of the centre): about 1 for a skull-stripped brain, well above for a T1
   or FLAIR with its scalp (fat is bright);
 - the voxel size;
+- the preprocessing world (preprocessing_world.py): a skull-stripped input to a model that saw scans with
+  the skull only, or the other way round, is named;
 and, without any profile, whether an MR model is given a CT in Hounsfield units, which is refused.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from .errors import GANTranslateError
 from .intensity import foreground_mask
 from .model_card import ModelCard, is_ct_domain
+from .preprocessing_world import looks_skull_stripped
 
 QUANTILES = tuple(round(q, 2) for q in np.linspace(0.05, 0.95, 19))
 CT_AIR_HU = -500.0  # below this, an MR magnitude image has nothing; a CT in HU has air
@@ -46,6 +49,7 @@ class VolumeProfile:
     rim_ratio: float
     spacing: tuple[float, float, float]  # sorted, smallest first (in-plane, then thickness for 2D scans)
     air_share: float  # voxels below CT_AIR_HU
+    skull_stripped: bool | None = None  # None: no verdict (preprocessing_world.py)
 
     def distance(self, quantiles: Sequence[float]) -> float:
         return float(np.mean(np.abs(np.asarray(self.quantiles) - np.asarray(quantiles))))
@@ -67,7 +71,9 @@ def volume_profile(voxels: np.ndarray, spacing: Sequence[float]) -> VolumeProfil
     if top > 0:
         quantiles = tuple(float(q) for q in np.quantile(values[centre] / top, QUANTILES))
         rim = rim_ratio(values, spacing, centre)
-    return VolumeProfile(quantiles, rim, tuple(sorted(float(s) for s in spacing)), air_share)  # type: ignore[arg-type]
+    stripped = looks_skull_stripped(values, spacing) if top > 0 else None
+    return VolumeProfile(quantiles, rim, tuple(sorted(float(s) for s in spacing)), air_share,  # type: ignore[arg-type]
+                         stripped)
 
 
 def rim_ratio(values: np.ndarray, spacing: Sequence[float], centre: np.ndarray) -> float:
@@ -100,6 +106,9 @@ def training_profile(profiles: dict[str, list[VolumeProfile]]) -> dict[str, Any]
             "quantiles": [round(float(q), 4) for q in mean],
             "distance_range": [round(min(distances), 4), round(max(distances), 4)],
             "rim_ratio_range": [round(min(p.rim_ratio for p in found), 3), round(max(p.rim_ratio for p in found), 3)],
+            # the preprocessing worlds the model saw (subjects without a verdict are in neither count)
+            "skull_stripped_subjects": sum(p.skull_stripped is True for p in found),
+            "skull_on_subjects": sum(p.skull_stripped is False for p in found),
         }
     spacings = np.asarray([p.spacing for found in profiles.values() for p in found])
     return {"quantile_levels": list(QUANTILES), "domains": domains,
@@ -151,12 +160,30 @@ def _profile_warnings(profile: VolumeProfile, stored: dict[str, Any], source: st
     elif profile.rim_ratio < rim_low / RIM_MARGIN:
         what = ": skull-stripped, but the model was trained on scans with the skull" if rim_low > 1.1 else ""
         warnings.append(f"the rim of the input is darker than in training (rim/centre {profile.rim_ratio:.2f}, {training}){what}")
+    warnings += _world_warnings(profile, own, source)
     smallest, largest = (np.asarray(s) for s in stored["spacing_range"])
     spacing = np.asarray(profile.spacing)
     if np.any(spacing > 1.5 * largest) or np.any(spacing < 0.5 * smallest):
         warnings.append(f"voxel size {' x '.join(f'{s:.2g}' for s in spacing)} mm lies outside the training range "
                         f"({' x '.join(f'{s:.2g}' for s in smallest)} to {' x '.join(f'{s:.2g}' for s in largest)} mm)")
     return warnings
+
+
+def _world_warnings(profile: VolumeProfile, own: dict[str, Any], source: str) -> list[str]:
+    """A skull-stripped input to a model that saw only scans with the skull, or the other way round (cards
+    written before the worlds were counted say nothing)."""
+    stripped, skull_on = own.get("skull_stripped_subjects"), own.get("skull_on_subjects")
+    if stripped is None or skull_on is None or profile.skull_stripped is None:
+        return []
+    if profile.skull_stripped and stripped == 0 and skull_on > 0:
+        return [f"the input {source} looks skull-stripped, but the model was trained on scans with the skull only "
+                f"({skull_on} {source} subjects): expect wrong intensities at the brain's edge and beyond; give the "
+                "scan with the skull, or use a model trained on skull-stripped data"]
+    if not profile.skull_stripped and skull_on == 0 and stripped > 0:
+        return [f"the input {source} has the skull, but the model was trained on skull-stripped scans only "
+                f"({stripped} {source} subjects): skull-strip it first (e.g. HD-BET, SynthStrip), or use a model "
+                "trained on scans with the skull"]
+    return []
 
 
 def refuse_or_report(report: GuardReport, force: bool) -> list[str]:

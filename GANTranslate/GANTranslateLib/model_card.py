@@ -33,10 +33,10 @@ _INT, _BOOL = int, bool
 ARCHITECTURE_ARGS: dict[str, dict[str, Any]] = {
     "unet_generator": {"input_nc": (_INT, 1, 64), "output_nc": (_INT, 1, 16), "num_downs": (_INT, 5, 10),
                        "ngf": (_INT, 1, 256), "norm": ("batch", "instance", "none"), "dropout": (_BOOL,),
-                       "spatial_dims": (2, 3)},
+                       "spatial_dims": (2, 3), "upsample": ("transposed", "nearest", "linear")},
     "resnet_generator": {"input_nc": (_INT, 1, 64), "output_nc": (_INT, 1, 16), "ngf": (_INT, 1, 256),
                          "n_blocks": (_INT, 0, 32), "norm": ("batch", "instance", "none"), "dropout": (_BOOL,),
-                         "spatial_dims": (2, 3)},
+                         "spatial_dims": (2, 3), "upsample": ("transposed", "nearest", "linear")},
     "identity": {"input_nc": (_INT, 1, 64), "output_nc": (1,), "spatial_dims": (2, 3)},
 }
 

@@ -29,6 +29,15 @@ REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ["T1", "T1c", "T2", "FLAIR"]
 HELD_OUT_PATIENTS = ("TCGA-FG-6692", "ljubljana-cs-07", "ljubljana-long-04")
 INNER_VALIDATION_PATIENTS = ("ljubljana-cs-19", "ljubljana-long-12")  # model choices are made on these
+# the sources a leave-one-source-out split holds out one at a time (data.split=loso:<source>): each is one
+# acquisition and preprocessing world, so a setting that only helps within one cannot win
+SOURCES = {
+    "tcga-brats": "TCIA TCGA-LGG in BraTS/SRI24 space, skull-stripped",
+    "ljubljana-3d-ms": "Ljubljana 3D MS database, MNI 1 mm, N4-corrected, skull-stripped",
+    "ljubljana-long-raw": "Ljubljana longitudinal MS, raw clinical 2D scans with the skull",
+    "mni-templates": "MNI ICBM152 population-average templates (2 mm, skull on)",
+}
+SOURCE_SPLIT_ONLY = ("mni-templates",)  # not patients: only in leave-one-source-out and "all" training
 MARGIN = 2  # voxels kept around the mask's bounding box
 
 TCGA_LICENCE = "TCIA CC BY 3.0: cite TCGA-LGG (doi:10.7937/K9/TCIA.2016.L4LTD3TK) and Clark et al. 2013"
@@ -43,6 +52,7 @@ class Session:
     site: str
     files: dict[str, str]  # domain -> path under the shared data folder
     skull_stripped: bool
+    source: str = ""  # the dataset it comes from (SOURCES): what leave-one-source-out holds out together
     mask: str | None = None  # a given brain mask; None: the head, found by thresholding (head_mask)
     transforms: dict[str, str] = field(default_factory=dict)  # domain -> affine onto the reference's grid
     reference: str = "T1"  # the domain whose grid every other one is brought onto
@@ -52,7 +62,7 @@ def _cross_sectional(number: str) -> Session:
     folder = f"open_ms_ljubljana/cross_sectional_MNI/patient{number}"
     return Session(f"ljubljana-cs-{number}", f"ljubljana-cs-{number}", "Ljubljana 3D MS (MNI 1 mm, N4, skull-stripped)",
                    {"T1": f"{folder}/T1.nii.gz", "T1c": f"{folder}/T1POST.nii.gz", "T2": f"{folder}/T2.nii.gz",
-                    "FLAIR": f"{folder}/FLAIR.nii.gz"}, skull_stripped=True)
+                    "FLAIR": f"{folder}/FLAIR.nii.gz"}, skull_stripped=True, source="ljubljana-3d-ms")
 
 
 def _longitudinal(patient: str, study: int, domains: tuple[str, ...]) -> Session:
@@ -62,14 +72,14 @@ def _longitudinal(patient: str, study: int, domains: tuple[str, ...]) -> Session
     transforms = {d: f"{folder}/study{study}_{raw_name[d]}_intrastudy_to_FLAIR.txt" for d in domains if d != "FLAIR"}
     return Session(f"ljubljana-long-{patient}-s{study}", f"ljubljana-long-{patient}",
                    "Ljubljana longitudinal MS (raw clinical 2D, skull on)", files, skull_stripped=False,
-                   transforms=transforms, reference="FLAIR")
+                   source="ljubljana-long-raw", transforms=transforms, reference="FLAIR")
 
 
 TCGA = "tcga_lgg_fg6692/brats_space/TCGA-FG-6692"
 SESSIONS = [
     Session("TCGA-FG-6692", "TCGA-FG-6692", "TCIA TCGA-LGG (Siemens; BraTS/SRI24 1 mm, skull-stripped)",
             {"T1": f"{TCGA}_t1.nii.gz", "T1c": f"{TCGA}_t1c.nii.gz", "T2": f"{TCGA}_t2.nii.gz",
-             "FLAIR": f"{TCGA}_flair.nii.gz"}, skull_stripped=True, mask=f"{TCGA}_brainmask.nii.gz"),
+             "FLAIR": f"{TCGA}_flair.nii.gz"}, skull_stripped=True, source="tcga-brats", mask=f"{TCGA}_brainmask.nii.gz"),
     _cross_sectional("07"),
     _cross_sectional("19"),
     _longitudinal("01", 1, ("T1", "T2", "FLAIR")),
@@ -81,6 +91,11 @@ SESSIONS = [
     _longitudinal("12", 2, ("T1", "T2", "FLAIR")),
     _longitudinal("19", 2, ("T1", "FLAIR")),
     _longitudinal("20", 2, ("T1", "FLAIR")),
+    # a population average, not a patient: one more acquisition world (2 mm, smooth, skull on) for
+    # leave-one-source-out; its T1 and T2 share one grid
+    Session("mni-icbm152", "mni-icbm152", "MNI ICBM152 templates (2 mm population average, skull on)",
+            {"T1": "mni_templates_2mm/avg152T1.nii.gz", "T2": "mni_templates_2mm/avg152T2.nii.gz"},
+            skull_stripped=False, source="mni-templates"),
 ]
 
 
@@ -172,7 +187,8 @@ def write_session(out: Path, session: Session, images: dict[str, sitk.Image], ma
 
 def manifest(sessions: list[Session], alignment: dict[str, dict]) -> dict:
     held_out = [s.name for s in sessions if s.patient in HELD_OUT_PATIENTS]
-    training = [s.name for s in sessions if s.patient not in HELD_OUT_PATIENTS]
+    extra = [s.name for s in sessions if s.source in SOURCE_SPLIT_ONLY]
+    training = [s.name for s in sessions if s.patient not in HELD_OUT_PATIENTS and s.name not in extra]
     return {
         "name": "GANTranslate multi-subject MR (TCGA-LGG and Ljubljana MS, two sites, several protocols)",
         "description": "Whole patients held out ('test'); the model is chosen on 'inner_validation', a part of 'training'. "
@@ -184,7 +200,10 @@ def manifest(sessions: list[Session], alignment: dict[str, dict]) -> dict:
         "validation": [],
         "test": held_out,
         "inner_validation": [s.name for s in sessions if s.patient in INNER_VALIDATION_PATIENTS],
-        "subjects": {s.name: {"patient": s.patient, "site": s.site, "skull_stripped": s.skull_stripped,
+        # read by the source splits only (loso:<source>, all): the outer and inner splits stay as they were
+        "source_split_only": extra,
+        "sources": {k: v for k, v in SOURCES.items() if any(s.source == k for s in sessions)},
+        "subjects": {s.name: {"patient": s.patient, "site": s.site, "source": s.source, "skull_stripped": s.skull_stripped,
                               "domains": list(s.files), "alignment": alignment.get(s.name, {})} for s in sessions},
     }
 

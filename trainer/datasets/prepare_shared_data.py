@@ -12,6 +12,7 @@ is per volume: slabs of one scan normalised apart disagree about its intensity s
     python trainer/datasets/prepare_shared_data.py tcga ../shared/data data/tcga_fg6692
     python trainer/datasets/prepare_shared_data.py mni  ../shared/data data/mni_templates
     python trainer/datasets/prepare_shared_data.py tcga ../shared/data data/tcga_fg6692_sagittal --holdout-axis sagittal
+    python trainer/datasets/prepare_shared_data.py phantom ../shared/data data/porcine_phantom
 """
 from __future__ import annotations
 
@@ -51,6 +52,20 @@ PRESETS = {
         "holdout": {"axial": (40, 50), "sagittal": (30, 40)},  # 2 mm slices
         "gap": 2,
         "licence": "MNI/McGill permissive notice (ICBM152); BSD-2-Clause (Rorden CT/FLAIR templates)",
+    },
+    # real CT and real 3 T T2 of one porcine phantom with bone (TCIA MRI-DIR), rigidly registered on one 1 mm
+    # grid: T2 -> CT on real tissue. The slab has bone, fat and muscle (chosen by tissue content alone).
+    "phantom": {
+        "name": "MRI-DIR porcine phantom (TCIA): real CT in HU and real 3 T T2 on one 1 mm grid; not a patient",
+        "subject": "porcine-phantom",
+        "files": {
+            "T2": "mri_dir_porcine_phantom/mr_T2_1mm_rigid_to_ct.nii.gz",
+            "CT": "mri_dir_porcine_phantom/ct_HU_1mm.nii.gz",
+        },
+        "mask": "mri_dir_porcine_phantom/mask_body_and_mr_fov.nii.gz",
+        "holdout": {"axial": (90, 120), "sagittal": (80, 100)},
+        "gap": 3,
+        "licence": "CC BY 4.0 (TCIA MRI-DIR): cite Ger et al., Med Phys 45(9):4315, 2018, and the TCIA usage policy",
     },
 }
 

@@ -59,6 +59,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     export.add_argument("--weights-dtype", choices=["float32", "float16"], default="float32",
                         help="float16 halves the package; evaluate the exported package, not the run, to see its effect")
     export.add_argument("--evaluation", type=Path, help="a summary.json from 'gantranslate evaluate' to record in the card")
+    export.add_argument("--loso-evaluation", type=Path, action="append", default=[], metavar="SUMMARY",
+                        help="a summary.json of 'gantranslate evaluate --split loso:SOURCE' (repeatable: one per source) "
+                             "whose scale-free scores and checkerboard measure the card records")
     export.set_defaults(run=_export)
     degrade = commands.add_parser("degrade", help="add a degraded domain (low-dose CT, low-resolution MR) to a dataset")
     degrade.add_argument("dataset", type=Path)
@@ -152,10 +155,11 @@ def check_new_domain(dataset, clean: str, made: str) -> None:
 
 def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Path | None = None,
                weights_dtype: str = "float32", force: bool = False, model_id: str | None = None,
-               release: bool = False):
+               release: bool = False, loso_evaluations: list[Path] = ()):
     """A local build (the default) is named by its folder (or ``model_id``), versioned 0.0.0+local.DATE and
     described by its run; ``release`` takes id, version and texts from the config's export section, as the
-    bundled models are made (trainer/train_bundled_models.sh), so a user's run never passes for a shipped model."""
+    bundled models are made (trainer/train_bundled_models.sh), so a user's run never passes for a shipped model.
+    ``loso_evaluations``: leave-one-source-out summaries whose scale-free scores the card records."""
     check_package_target(output, force)
     if not release and Path(output).resolve().is_relative_to(model_registry.BUNDLED_MODELS.resolve()):
         raise GANTranslateError(f"{output} is in the bundled models' folder, which a local build never writes into; "
@@ -181,6 +185,8 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
         metrics = {"validation": scores, "checkpoint": path.name}
     if evaluation is not None:
         metrics = dict(metrics or {}, held_out_evaluation=json.loads(Path(evaluation).read_text(encoding="utf-8")))
+    if evaluation is not None or loso_evaluations:
+        metrics = dict(metrics or {}, **scale_free_card_metrics(evaluation, list(loso_evaluations)))
     profile = json.loads(state["input_profile"]) if "input_profile" in state else None  # runs of earlier versions have none
     shipped = shipped_directions(config)
     synthetic, baselines = json.loads(state.get("synthetic", "[]")), json.loads(state.get("baselines", "{}"))
@@ -190,9 +196,29 @@ def export_run(run_dir: Path, output: Path, which: str = "last", evaluation: Pat
     return export_package(card, model.export_generator().eval(), output, weights_dtype, force)
 
 
+def scale_free_card_metrics(evaluation: Path | None, loso: list[Path]) -> dict:
+    """The card's scale-free entries: per left-out source its scale-free section (a LOSO summary names its
+    split), and the checkerboard measure of every evaluation given, so the card shows whether the model's
+    texture lies within the real images' range."""
+    found: dict = {}
+    for path in ([evaluation] if evaluation is not None else []) + loso:
+        summary = json.loads(Path(path).read_text(encoding="utf-8"))
+        split = summary.get("split")
+        if path in loso:
+            if not split:
+                raise GANTranslateError(f"{path} is not a leave-one-source-out evaluation (no split); run "
+                                        "gantranslate evaluate --split loso:SOURCE")
+            if summary.get("scale_free"):
+                found.setdefault("leave_one_source_out", {})[f"{summary['source']}->{summary['target']} {split}"] = \
+                    summary["scale_free"]
+        if summary.get("checkerboard"):
+            found.setdefault("checkerboard", {})[split or "held_out"] = summary["checkerboard"]
+    return found
+
+
 def _export(args: argparse.Namespace) -> int:
     package = export_run(args.run_dir, args.output, args.checkpoint, args.evaluation, args.weights_dtype, args.force,
-                         args.id, args.release)
+                         args.id, args.release, args.loso_evaluation)
     print(f"wrote model package {package.path} (id {package.card.id}); run it with: gantranslate predict -m {package.path} ...")
     return 0
 

@@ -26,7 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "root": None,  # dataset folder with dataset.json (relative paths: to the config file)
         # outer: train on dataset.json's training subjects; inner: hold its inner_validation subjects out of
-        # them (for choosing settings without touching the held-out test patients)
+        # them (for choosing settings without touching the held-out test patients); loso:<source>: train on
+        # every subject of the other sources, hold that source out (source_split.py); all: train on every subject
         "split": "outer",
         # take a domain a subject lacks from its synthetic file (gantranslate augment) instead; the card
         # then names the subjects and models that made them
@@ -77,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
         "image_every": 200,
         "amp": True,  # mixed precision, on GPU only
         "threads": None,
+        # a time budget (minutes of training, from this start or resume): past it the run checkpoints and stops
+        # cleanly at the step it reached, resumable, so one call of a time-limited machine ends with a run to export
+        "max_minutes": None,
     },
     "validation": {
         "subjects": None,  # names; default: dataset.json's 'validation' list
@@ -236,8 +240,9 @@ def check(config: dict) -> None:
     if data["root"] is None:
         fail("data.root is required: the dataset folder with dataset.json")
     MODEL_CLASSES[config["model"]].check(config, fail)
-    if data["split"] not in ("outer", "inner"):
-        fail(f"data.split must be outer or inner, not {data['split']!r}")
+    if not (data["split"] in ("outer", "inner", "all") or (isinstance(data["split"], str) and data["split"].startswith("loso:")
+                                                          and len(data["split"]) > 5)):
+        fail(f"data.split must be outer, inner, all or loso:<source>, not {data['split']!r}")
     if data["dims"] not in (2, 3):
         fail(f"data.dims must be 2 or 3, not {data['dims']}")
     if len(data["crop"]) != data["dims"]:
@@ -260,6 +265,8 @@ def check(config: dict) -> None:
     for key in ("steps", "batch_size", "checkpoint_every", "validate_every", "log_every", "image_every"):
         if not isinstance(train[key], int) or train[key] < 1:
             fail(f"train.{key} must be a positive integer, not {train[key]!r}")
+    if train["max_minutes"] is not None and (not _is_number(train["max_minutes"]) or train["max_minutes"] <= 0):
+        fail(f"train.max_minutes is a time budget in minutes (a positive number) or null, not {train['max_minutes']!r}")
     if not 0 <= train["decay_start"] <= train["steps"]:
         fail(f"train.decay_start ({train['decay_start']!r}) must lie between 0 and train.steps ({train['steps']!r}); "
              f"set it too, e.g. train.decay_start={train['steps'] // 2}")
@@ -319,7 +326,7 @@ def fingerprint(config: dict) -> str:
     make older runs look like different experiments.
     """
     relevant = _non_default(config, defaults_for(config["model"]))
-    for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads"):
+    for key in ("steps", "checkpoint_every", "validate_every", "log_every", "image_every", "threads", "max_minutes"):
         relevant.get("train", {}).pop(key, None)
     relevant.pop("export", None)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

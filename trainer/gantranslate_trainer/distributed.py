@@ -41,3 +41,12 @@ def barrier(info: Distributed) -> None:
 def shutdown(info: Distributed) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def any_rank(flag: bool, info: Distributed) -> bool:
+    """True on every rank when it is True on one, so that all ranks stop at the same step."""
+    if not info.enabled:
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item() > 0)

@@ -33,6 +33,14 @@ class RunLog:
                 if isinstance(value, (int, float)):
                     self.tensorboard.add_scalar(f"{kind}/{key}", value, step)
 
+    def event(self, step: int, message: str) -> None:
+        """A line for people, in the log and on the console: why the run stopped, for example."""
+        if not self.enabled:
+            return
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"step": step, "kind": "event", "message": message}) + "\n")
+        print(message, flush=True)
+
     def grid(self, step: int, source: torch.Tensor, synthetic: torch.Tensor, target: torch.Tensor) -> Path | None:
         """Rows of source | synthetic | target (centre channel; middle slice of 3D patches)."""
         if not self.enabled:

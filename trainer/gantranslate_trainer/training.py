@@ -23,7 +23,7 @@ from GANTranslateLib.errors import GANTranslateError
 
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import fingerprint, is_run_config, load_config, save_config
-from .distributed import Distributed, barrier, init_distributed, shutdown
+from .distributed import Distributed, any_rank, barrier, init_distributed, shutdown
 from .export import build_card, directions, run_domains
 from .models import GANModel, build_model
 from .preprocessing import (PreparedSubject, fit_prior_tables, input_profile, learn_histogram_landmarks, prepare_subject,
@@ -150,10 +150,10 @@ def prepare_data(config: dict, run_dir: Path, info: Distributed, quiet: bool,
     """Read the dataset, keep the subjects the model can use, normalise them as inference will, and plan the
     samples; the resolved config is saved in the run folder."""
     data = config["data"]
-    dataset = read_dataset(data["root"], config["validation"]["subjects"], inner=data["split"] == "inner",
+    dataset = read_dataset(data["root"], config["validation"]["subjects"], split=data["split"],
                            use_synthetic=data["use_synthetic"])
     if data["use_synthetic"]:  # synthetic data is for training only: validation and test stay acquired
-        acquired = read_dataset(data["root"], config["validation"]["subjects"], inner=data["split"] == "inner")
+        acquired = read_dataset(data["root"], config["validation"]["subjects"], split=data["split"])
         dataset = replace(dataset, validation=acquired.validation, test=acquired.test)
     if config["model"] == "unified" and not config["data"]["domains"]:
         config["data"]["domains"] = dataset.domains
@@ -330,8 +330,13 @@ class TrainingRun:
                 self.checkpoint(self.run_dir / LAST)
                 if info.is_main:
                     shutil.copyfile(self.run_dir / LAST, self.run_dir / BEST)
-            if step % t["checkpoint_every"] == 0 or last:
+            out_of_time = bool(t["max_minutes"]) and any_rank(time.perf_counter() - started > 60 * t["max_minutes"], info)
+            if step % t["checkpoint_every"] == 0 or last or out_of_time:
                 self.checkpoint(self.run_dir / LAST)
+            if out_of_time and not last:
+                log.event(step, f"stopped at step {step} of {t['steps']}: train.max_minutes ({t['max_minutes']}) spent; "
+                                "resume to continue")
+                break
             if stop_at_step is not None and step >= stop_at_step:
                 break
         progress.close()

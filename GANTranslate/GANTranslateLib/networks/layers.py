@@ -50,3 +50,21 @@ def uses_bias(norm: str) -> bool:
 def check_spatial_dims(spatial_dims: int) -> None:
     if spatial_dims not in (2, 3):
         raise ValueError(f"spatial_dims must be 2 or 3, not {spatial_dims}")
+
+
+UPSAMPLING = ("transposed", "nearest", "linear")
+
+
+def check_upsample(upsample: str) -> None:
+    if upsample not in UPSAMPLING:
+        raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, not {upsample!r}")
+
+
+def resize_conv(in_channels: int, out_channels: int, spatial_dims: int, mode: str, bias: bool = True) -> nn.Module:
+    """Double the size by interpolation ('nearest' or 'linear'), then a 3x3 convolution: unlike a stride-2
+    transposed convolution, every output voxel gets the same number of kernel taps, so no period-2
+    (checkerboard) texture is built in (Odena et al., Distill 2016)."""
+    interpolation = "nearest" if mode == "nearest" else {2: "bilinear", 3: "trilinear"}[spatial_dims]
+    extra = {} if interpolation == "nearest" else {"align_corners": False}
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode=interpolation, **extra),
+                         conv(spatial_dims)(in_channels, out_channels, 3, padding=1, padding_mode="replicate", bias=bias))

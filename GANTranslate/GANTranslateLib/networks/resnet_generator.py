@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .layers import check_spatial_dims, conv, conv_transpose, norm_factory, reflection_pad, uses_bias
+from .layers import check_spatial_dims, check_upsample, conv, conv_transpose, norm_factory, reflection_pad, resize_conv, uses_bias
 
 
 class ResnetBlock(nn.Module):
@@ -28,7 +28,8 @@ class ResnetBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """Encoder (two stride-2 convolutions), ``n_blocks`` residual blocks, decoder, tanh output in [-1, 1]."""
+    """Encoder (two stride-2 convolutions), ``n_blocks`` residual blocks, decoder, tanh output in [-1, 1].
+    ``upsample``: 'transposed' (the reference's, the default) or 'nearest' / 'linear' (resize, then 3x3)."""
 
     size_divisor = 4  # two stride-2 downsamplings
 
@@ -41,9 +42,11 @@ class ResnetGenerator(nn.Module):
         norm: str = "instance",
         dropout: bool = False,
         spatial_dims: int = 2,
+        upsample: str = "transposed",
     ) -> None:
         super().__init__()
         check_spatial_dims(spatial_dims)
+        check_upsample(upsample)
         Conv, ConvT = conv(spatial_dims), conv_transpose(spatial_dims)
         Pad, Norm = reflection_pad(spatial_dims), norm_factory(norm, spatial_dims)
         bias = uses_bias(norm)
@@ -55,7 +58,8 @@ class ResnetGenerator(nn.Module):
         for i in range(2):
             c = ngf * 2 ** (2 - i)
             layers += [
-                ConvT(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
+                ConvT(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=bias) if upsample == "transposed"
+                else resize_conv(c, c // 2, spatial_dims, upsample, bias),
                 Norm(c // 2),
                 nn.ReLU(True),
             ]
