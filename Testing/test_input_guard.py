@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import SimpleITK as sitk
 
-from conftest import DATA, make_package
+from conftest import DATA, REPO, make_package
 from GANTranslateLib import input_guard
 from GANTranslateLib.cli import main
 from GANTranslateLib.dataset_folder import Subject
@@ -113,3 +113,24 @@ def test_every_bundled_model_records_a_training_profile() -> None:
 
     for package in list_packages([BUNDLED_MODELS]):
         assert package.card.data.get("input_profile"), package.card.id
+
+
+def test_a_skull_stripped_t1_into_the_bundled_t1_to_ct_model_is_named(tmp_path: Path) -> None:
+    """The T1 -> CT template model learned on a head with its skull: a skull-stripped T1 gave -41 HU inside the
+    brain without a word. Its card now counts the preprocessing worlds it saw."""
+    from GANTranslateLib.model_registry import find_package
+
+    package = find_package("t1-to-ct-template-demo-2d")
+    assert package.card.data["input_profile"]["domains"]["T1"]["skull_on_subjects"] >= 1
+    stripped = read_volume(REPO / "GANTranslate" / "Resources" / "SampleData" / "TCGA-FG-6692-holdout" / "T1.nii.gz")  # BraTS: skull-stripped
+    result = translate_image(stripped, package, "T1", "CT", InferenceOptions(compile="never"))
+    assert any("looks skull-stripped, but the model was trained on scans with the skull only" in w for w in result.warnings)
+
+
+def test_a_ct_source_gets_no_preprocessing_world_verdict() -> None:
+    """Air around a CT head is a constant shell, which reads as 'skull-stripped': no verdict for CT domains."""
+    profile = input_guard.VolumeProfile.__new__(input_guard.VolumeProfile)
+    object.__setattr__(profile, "skull_stripped", True)
+    own = {"skull_stripped_subjects": 0, "skull_on_subjects": 3}
+    assert input_guard._world_warnings(profile, own, "CT") == []
+    assert input_guard._world_warnings(profile, own, "T1")  # the same verdict for an MR source is said

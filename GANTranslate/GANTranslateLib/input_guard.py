@@ -173,8 +173,8 @@ def _world_warnings(profile: VolumeProfile, own: dict[str, Any], source: str) ->
     """A skull-stripped input to a model that saw only scans with the skull, or the other way round (cards
     written before the worlds were counted say nothing)."""
     stripped, skull_on = own.get("skull_stripped_subjects"), own.get("skull_on_subjects")
-    if stripped is None or skull_on is None or profile.skull_stripped is None:
-        return []
+    if stripped is None or skull_on is None or profile.skull_stripped is None or is_ct_domain(source):
+        return []  # a CT has no skull-stripped world: air outside the head reads as a constant shell
     if profile.skull_stripped and stripped == 0 and skull_on > 0:
         return [f"the input {source} looks skull-stripped, but the model was trained on scans with the skull only "
                 f"({skull_on} {source} subjects): expect wrong intensities at the brain's edge and beyond; give the "
