@@ -22,32 +22,11 @@ import slicer  # the real MRML from slicer-core
 import slicer.util
 
 import module_logic_wiring_standins as logic_standins
+import pythonqt_standins
 from module_logic_wiring_standins import ScriptedProcess, progress_line, tick
 from slicer_ui import UI_FILE, load_panel
 
 error_dialogs: list = []
-
-
-class QInputDialogStandin:
-    """STAND-IN for PythonQt's QInputDialog: ``exec_()`` answers from ``answers`` ((accepted, typed text) pairs)."""
-    answers: list = []
-
-    def __init__(self, parent=None) -> None:
-        self._text = ""
-
-    def setWindowTitle(self, title: str) -> None:
-        self.windowTitle = title
-
-    def setLabelText(self, text: str) -> None:
-        self.labelText = text
-
-    def textValue(self) -> str:
-        return self._text
-
-    def exec_(self) -> int:
-        accepted, text = self.answers.pop(0)
-        self._text = text or ""
-        return 1 if accepted else 0
 confirmations: list = []  # the questions asked (stand-in for Slicer's OK/Cancel box), answered from ``answers``
 answers: list = []
 
@@ -125,7 +104,7 @@ def install_widget_standins() -> None:
     sys.modules["slicer.parameterNodeWrapper"].parameterNodeWrapper = parameter_node_wrapper_standin
     qt = sys.modules["qt"]
     qt.Qt = types.SimpleNamespace(WaitCursor="wait cursor")
-    qt.QInputDialog = QInputDialogStandin
+    qt.QInputDialog = pythonqt_standins.QInputDialog  # STAND-IN (answers as the test scripts them)
     scripted = sys.modules["slicer.ScriptedLoadableModule"]
 
     class ScriptedLoadableModuleWidget:  # stand-in: what the module's widget uses of Slicer's base class

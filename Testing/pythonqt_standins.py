@@ -360,8 +360,8 @@ def tick() -> None:
 
 
 class QInputDialog(QWidget):
-    """STAND-IN: ``exec()`` answers from ``answers`` ((accepted, index) pairs), as the user would; like the real
-    dialog, its textValue is the current item whether or not the user accepted."""
+    """STAND-IN: ``exec()`` answers from ``answers`` ((accepted, item index or typed text) pairs), as the user
+    would; like the real dialog, its textValue is the current item whether or not the user accepted."""
     answers: list = []
     shown: list = []
 
@@ -386,10 +386,12 @@ class QInputDialog(QWidget):
         return self._text
 
     def exec(self) -> int:
-        accepted, index = self.answers.pop(0)
+        accepted, answer = self.answers.pop(0)  # answer: an item's index, or the text the user typed
         QInputDialog.shown.append(list(self._items))
-        if index is not None:
-            self._text = self._items[index]
+        if isinstance(answer, str):
+            self._text = answer
+        elif answer is not None:
+            self._text = self._items[answer]
         return 1 if accepted else 0
 
     exec_ = exec
