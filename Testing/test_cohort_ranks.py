@@ -145,6 +145,8 @@ def test_two_ranks_give_what_one_process_gives(tmp_path: Path) -> None:
     listing, model = cohort(tmp_path, broken=True)
     one, two = tmp_path / "one", tmp_path / "two"
     assert main(["predict", "-m", str(model), "-i", str(listing), "-o", str(one), "--threads", "1", "--progress", "none"]) == 1
+    two.mkdir()
+    (two / "summary.rank-7.csv").write_text("a file of the user's\n", encoding="utf-8")  # no rank 7 in this run
     done = torchrun("-m", str(model), "-i", str(listing), "-o", str(two), "--threads", "1", "--progress", "json")
     assert done.returncode != 0, done.stderr[-3000:]  # the broken volume failed: the cohort says so
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -157,7 +159,8 @@ def test_two_ranks_give_what_one_process_gives(tmp_path: Path) -> None:
     for index in range(5):
         name = f"s{index}_synthetic-T2.nrrd"
         np.testing.assert_array_equal(voxels(two / name), voxels(one / name))
-    assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in one.iterdir())  # no rank summaries left
+    assert (two / "summary.rank-7.csv").read_text(encoding="utf-8") == "a file of the user's\n"  # only its own removed
+    assert sorted(p.name for p in two.iterdir()) == sorted([*(p.name for p in one.iterdir()), "summary.rank-7.csv"])
 
 
 def _killed_rank(rank: int, listing: str, model: str, out: str) -> None:

@@ -137,8 +137,8 @@ def run_cohort(items: list[BatchItem], package: ModelPackage, source: Optional[s
             return report
         merged = BatchReport([row for _, row in sorted(pair for share in gathered for pair in share)])
         write_summary(merged, output_dir / SUMMARY_NAME)
-        for leftover in output_dir.glob(RANK_SUMMARY.format(rank="*")):
-            leftover.unlink(missing_ok=True)
+        for other in range(rank.world_size):  # only the ranks of this run wrote these: no other file is touched
+            (output_dir / RANK_SUMMARY.format(rank=other)).unlink(missing_ok=True)
         return merged
     finally:
         dist.destroy_process_group()
